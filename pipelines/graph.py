@@ -1,0 +1,140 @@
+"""The engagement graph: who engages with whom, and how central each account is.
+
+Nodes are accounts (integer keys from ``staging.accounts``); a directed edge ``a -> b`` sums
+every engagement ``a`` made toward ``b`` (reply, quote, share, mention, like, follow), each
+weighted by its kind and halved every half-life before the as-of date.
+
+The graph is built from arrays as a GraphBLAS sparse matrix and wrapped as a NetworkX graph
+through the graphblas-algorithms backend, so ``networkx.pagerank`` runs on it unchanged
+without paying for a dict-of-dicts graph (~300 bytes and microseconds per edge).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import graphblas as gb
+import graphblas_algorithms as ga
+import networkx as nx
+import numpy as np
+import polars as pl
+
+from pipelines.settings import ScoringSettings
+
+
+def engagement_graph(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int
+) -> ga.DiGraph:
+    """A weighted directed graph over nodes ``0..n_nodes-1``; parallel edges add up.
+
+    >>> g = engagement_graph(np.array([0, 0]), np.array([1, 1]), np.array([1.0, 2.0]), 2)
+    >>> g.number_of_nodes()
+    2
+    """
+    matrix = gb.Matrix.from_coo(
+        src.astype(np.uint64),
+        dst.astype(np.uint64),
+        weight.astype(np.float64),
+        nrows=n_nodes,
+        ncols=n_nodes,
+        dup_op=gb.binary.plus,
+    )
+    return ga.DiGraph(matrix)
+
+
+def pagerank_array(
+    graph: ga.DiGraph, n_nodes: int, alpha: float, l1_tolerance: float, max_iter: int = 1000
+) -> np.ndarray:
+    """PageRank (Brin & Page 1998) of every node as a dense array indexed by node key,
+    iterated until the total (L1) change is below ``l1_tolerance``.
+
+    Dangling nodes (no out-edges) spread their rank uniformly, as NetworkX does.
+    """
+    if n_nodes == 0:
+        return np.zeros(0)
+    ranks = nx.pagerank(
+        graph, alpha=alpha, tol=l1_tolerance / n_nodes, max_iter=max_iter, weight="weight"
+    )
+    out = np.zeros(n_nodes)
+    idx, values = ranks.vector.to_coo()
+    out[idx] = values
+    return out
+
+
+def build_graph_metrics(
+    con: duckdb.DuckDBPyConnection, as_of: str, settings: ScoringSettings
+) -> dict[str, int]:
+    """``marts.account_graph_metrics``: PageRank, weighted in-degree, distinct engagers,
+    reciprocity and amplification received, per account."""
+    kinds = list(settings.edge_weights)
+    weights = [settings.edge_weights[k] for k in kinds]
+    edges = con.execute(
+        """
+        WITH w AS (SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::DOUBLE[]) AS kind_weight)
+        SELECT actor_key, target_key,
+               sum(w.kind_weight * pow(0.5, greatest(
+                   date_diff('second', coalesce(i.created_at, ?::TIMESTAMPTZ),
+                             ?::TIMESTAMPTZ) / 86400.0, 0) / ?)) AS weight
+        FROM staging.interactions i JOIN w USING (kind)
+        WHERE i.created_at IS NULL OR i.created_at < ?::TIMESTAMPTZ
+        GROUP BY ALL
+        """,
+        [kinds, weights, as_of, as_of, settings.half_life_days, as_of],
+    ).fetchnumpy()
+    n_nodes = con.execute("SELECT count(*) FROM staging.accounts").fetchone()[0]
+    graph = engagement_graph(edges["actor_key"], edges["target_key"], edges["weight"], n_nodes)
+    pagerank = pagerank_array(
+        graph, n_nodes, settings.pagerank_alpha, settings.pagerank_l1_tolerance,
+        settings.pagerank_max_iter,
+    )
+    weighted_in = np.bincount(
+        edges["target_key"].astype(np.int64), weights=edges["weight"], minlength=n_nodes
+    )
+    node_metrics = pl.DataFrame(  # noqa: F841 (read by DuckDB below)
+        {
+            "account_key": np.arange(n_nodes, dtype=np.int64),
+            "pagerank": pagerank,
+            "weighted_in_degree": weighted_in,
+        }
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.account_graph_metrics AS
+        WITH pairs AS (
+            SELECT DISTINCT actor_key, target_key FROM staging.interactions
+            WHERE created_at IS NULL OR created_at < ?::TIMESTAMPTZ
+        ),
+        engagers AS (
+            SELECT target_key AS account_key, count(*) AS distinct_engagers
+            FROM pairs GROUP BY ALL
+        ),
+        reciprocity AS (
+            -- share of the accounts this one engages that engage it back (Kwak et al. 2010)
+            SELECT p.actor_key AS account_key,
+                   avg(CASE WHEN r.actor_key IS NULL THEN 0 ELSE 1 END) AS reciprocity
+            FROM pairs p
+            LEFT JOIN pairs r ON r.actor_key = p.target_key AND r.target_key = p.actor_key
+            GROUP BY ALL
+        ),
+        amplification AS (
+            -- shares and quotes of the account's own messages by others (Cha et al. 2010)
+            SELECT target_key AS account_key, count(*) AS amplification
+            FROM staging.interactions
+            WHERE kind IN ('share', 'quote')
+              AND (created_at IS NULL OR created_at < ?::TIMESTAMPTZ)
+            GROUP BY ALL
+        )
+        SELECT a.platform, a.account_id, a.account_key, n.pagerank,
+               n.pagerank * (SELECT count(*) FROM node_metrics) AS pagerank_ratio,
+               n.weighted_in_degree,
+               coalesce(e.distinct_engagers, 0) AS distinct_engagers,
+               coalesce(r.reciprocity, 0) AS reciprocity,
+               coalesce(m.amplification, 0) AS amplification
+        FROM staging.accounts a
+        JOIN node_metrics n USING (account_key)
+        LEFT JOIN engagers e USING (account_key)
+        LEFT JOIN reciprocity r USING (account_key)
+        LEFT JOIN amplification m USING (account_key)
+        """,
+        [as_of, as_of],
+    )
+    return {"nodes": n_nodes, "edges": len(edges["weight"])}

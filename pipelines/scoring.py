@@ -1,0 +1,308 @@
+"""Advocacy and influence scores per (brand, account), with their components and evidence.
+
+Advocacy (how much an account stands with the brand) adds up decayed counts of defenses,
+shares, reciprocal conversations and favourable messages, and subtracts criticism. Influence
+(how far the account's voice travels) combines PageRank in the engagement graph, amplification
+its own messages receive and its follower count. Both are scaled 0-100 within each brand on a
+log scale (the strongest account of the brand gets 100), because engagement counts are
+heavy-tailed. Weights and thresholds: ``pipelines.settings``; formulas: ``docs/scoring.md``.
+
+Tables:
+``marts.advocate_scores``         one row per scored (brand, account): role, scores, rank,
+                                  components, reasons and evidence message ids
+``marts.score_evidence``          the messages behind each score, with excerpts and links
+``marts.advocate_score_history``  a snapshot of the scores per as-of date
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.settings import ScoringSettings
+
+ROLES = ("champion", "advocate", "influencer", "detractor", "casual")
+
+
+def _decay(column: str) -> str:
+    """SQL for the recency weight of an event at ``column``: 1 at the as-of date, halving
+    every half-life before it ($as_of and $half_life are bound parameters)."""
+    return (
+        f"pow(0.5, greatest(date_diff('second', {column}, $as_of::TIMESTAMPTZ) / 86400.0, 0)"
+        " / $half_life)"
+    )
+
+
+def build_scores(
+    con: duckdb.DuckDBPyConnection, as_of: str, as_of_date: str, settings: ScoringSettings
+) -> int:
+    """Build ``marts.advocate_scores`` and ``marts.score_evidence`` as of ``as_of`` (the end
+    of ``as_of_date``), and record the snapshot in ``marts.advocate_score_history``."""
+    aw = settings.advocacy_weights
+    iw = settings.influence_weights
+    params = {
+        "as_of": as_of,
+        "half_life": settings.half_life_days,
+        "w_def": aw["defenses"],
+        "w_share": aw["shares"],
+        "w_conv": aw["conversations"],
+        "w_turn": aw["conversation_turns"],
+        "w_favor": aw["favor_messages"],
+        "w_crit": aw["criticisms"],
+        "w_pr": iw["pagerank"],
+        "w_amp": iw["amplification"],
+        "w_fol": iw["followers"],
+        "champ_adv": settings.champion_advocacy,
+        "champ_inf": settings.champion_influence,
+        "adv_adv": settings.advocate_advocacy,
+        "inf_inf": settings.influencer_influence,
+        "detractor_net": settings.detractor_net_advocacy,
+        "spam_min": settings.spam_min_messages,
+        "spam_ratio": settings.spam_max_distinct_ratio,
+    }
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE marts.advocate_scores AS
+        WITH stance AS (
+            SELECT * FROM marts.message_stance WHERE created_at < $as_of::TIMESTAMPTZ
+        ),
+        defenses AS (
+            SELECT brand, platform, defender_id AS account_id, count(*) AS n,
+                   sum({_decay('created_at')}) AS w
+            FROM marts.defense_events WHERE created_at < $as_of::TIMESTAMPTZ GROUP BY ALL
+        ),
+        shares AS (
+            SELECT brand, platform, account_id, count(*) AS n,
+                   sum({_decay('created_at')}) AS w
+            FROM marts.share_events
+            WHERE created_at IS NULL OR created_at < $as_of::TIMESTAMPTZ GROUP BY ALL
+        ),
+        conversations AS (
+            SELECT brand, platform, account_id, count(*) AS n, sum(turns) AS turns,
+                   sum({_decay('last_at')}) AS w, sum(turns * {_decay('last_at')}) AS w_turns
+            FROM marts.reciprocal_conversations
+            WHERE first_at < $as_of::TIMESTAMPTZ GROUP BY ALL
+        ),
+        texts AS (
+            -- one vote per distinct text: copies and spam do not add up
+            SELECT brand, platform, author_id AS account_id, stance, is_defense,
+                   lower(trim(excerpt)) AS text_key, max({_decay('created_at')}) AS w
+            FROM stance GROUP BY ALL
+        ),
+        stance_counts AS (
+            SELECT brand, platform, account_id,
+                   count(*) FILTER (WHERE stance = 'favor' AND NOT is_defense) AS favor_n,
+                   coalesce(sum(w) FILTER (WHERE stance = 'favor' AND NOT is_defense), 0)
+                       AS favor_w,
+                   count(*) FILTER (WHERE stance = 'against') AS against_n,
+                   coalesce(sum(w) FILTER (WHERE stance = 'against'), 0) AS against_w,
+                   count(DISTINCT text_key) AS distinct_texts
+            FROM texts GROUP BY ALL
+        ),
+        message_counts AS (
+            SELECT brand, platform, author_id AS account_id, count(*) AS messages_about_brand,
+                   count(*) FILTER (WHERE addressed_to_brand) AS messages_to_brand
+            FROM stance GROUP BY ALL
+        ),
+        other_engagement AS (
+            -- likes, follows and mentions of brand accounts: these make an account part of
+            -- the brand's audience even without any scored message
+            SELECT b.brand, i.platform, i.actor_id AS account_id, count(*) AS n
+            FROM staging.interactions i
+            JOIN staging.brand_accounts b
+              ON b.platform = i.platform AND b.account_id = i.target_id AND b.role = 'brand'
+            WHERE i.created_at IS NULL OR i.created_at < $as_of::TIMESTAMPTZ
+            GROUP BY ALL
+        ),
+        audience AS (
+            SELECT brand, platform, author_id AS account_id FROM stance
+            UNION SELECT brand, platform, account_id FROM shares
+            UNION SELECT brand, platform, account_id FROM other_engagement
+        ),
+        scored AS (
+            SELECT a.brand, a.platform, a.account_id
+            FROM audience a
+            ANTI JOIN staging.brand_accounts b
+                   ON b.brand = a.brand AND b.platform = a.platform
+                  AND b.account_id = a.account_id
+        ),
+        components AS (
+            SELECT s.brand, s.platform, s.account_id, acc.handle, acc.display_name,
+                   acc.followers_count,
+                   coalesce(d.n, 0) AS defenses,
+                   coalesce(sh.n, 0) AS shares,
+                   coalesce(c.n, 0) AS conversations,
+                   coalesce(c.turns, 0) AS conversation_turns,
+                   coalesce(sc.favor_n, 0) AS favor_messages,
+                   coalesce(sc.against_n, 0) AS criticisms,
+                   coalesce(mc.messages_about_brand, 0) AS messages_about_brand,
+                   coalesce(mc.messages_to_brand, 0) AS messages_to_brand,
+                   coalesce(sc.distinct_texts, 0) AS distinct_texts,
+                   coalesce(oe.n, 0) AS other_engagements,
+                   coalesce(g.pagerank, 0) AS pagerank,
+                   coalesce(g.pagerank_ratio, 0) AS pagerank_ratio,
+                   coalesce(g.amplification, 0) AS amplification,
+                   coalesce(g.distinct_engagers, 0) AS distinct_engagers,
+                   coalesce(g.reciprocity, 0) AS reciprocity,
+                   $w_def * coalesce(d.w, 0) + $w_share * coalesce(sh.w, 0)
+                     + $w_conv * coalesce(c.w, 0) + $w_turn * coalesce(c.w_turns, 0)
+                     + $w_favor * coalesce(sc.favor_w, 0)
+                     + $w_crit * coalesce(sc.against_w, 0) AS net_advocacy
+            FROM scored s
+            JOIN staging.accounts acc USING (platform, account_id)
+            LEFT JOIN defenses d USING (brand, platform, account_id)
+            LEFT JOIN shares sh USING (brand, platform, account_id)
+            LEFT JOIN conversations c USING (brand, platform, account_id)
+            LEFT JOIN stance_counts sc USING (brand, platform, account_id)
+            LEFT JOIN message_counts mc USING (brand, platform, account_id)
+            LEFT JOIN other_engagement oe USING (brand, platform, account_id)
+            LEFT JOIN marts.account_graph_metrics g USING (platform, account_id)
+        ),
+        scaled AS (
+            SELECT *,
+                   messages_to_brand >= $spam_min
+                     AND distinct_texts <= $spam_ratio * messages_about_brand
+                     AS suspected_spam,
+                   -- log-scaled share of the brand's strongest value, 0..1
+                   coalesce(ln(1 + greatest(net_advocacy, 0)) / nullif(
+                       max(ln(1 + greatest(net_advocacy, 0))) OVER (PARTITION BY brand), 0),
+                       0) AS advocacy_unit,
+                   -- PageRank above the average node's (ratio 1): the surplus counts
+                   coalesce(ln(greatest(pagerank_ratio, 1)) / nullif(
+                       max(ln(greatest(pagerank_ratio, 1))) OVER (PARTITION BY brand), 0), 0)
+                       AS pr_unit,
+                   coalesce(ln(1 + amplification) / nullif(
+                       max(ln(1 + amplification)) OVER (PARTITION BY brand), 0), 0) AS amp_unit,
+                   ln(1 + followers_count) / nullif(
+                       max(ln(1 + followers_count)) OVER (PARTITION BY brand), 0) AS fol_unit
+            FROM components
+        ),
+        scores AS (
+            SELECT *,
+                   round(100 * advocacy_unit, 2) AS advocacy_score,
+                   round(100 * CASE WHEN fol_unit IS NULL
+                       THEN ($w_pr * pr_unit + $w_amp * amp_unit) / ($w_pr + $w_amp)
+                       ELSE ($w_pr * pr_unit + $w_amp * amp_unit + $w_fol * fol_unit)
+                            / ($w_pr + $w_amp + $w_fol) END, 2) AS influence_score
+            FROM scaled
+        ),
+        roles AS (
+            SELECT *,
+                   CASE
+                     WHEN suspected_spam THEN 'casual'
+                     WHEN net_advocacy <= $detractor_net THEN 'detractor'
+                     WHEN advocacy_score >= $champ_adv AND influence_score >= $champ_inf
+                       THEN 'champion'
+                     WHEN advocacy_score >= $adv_adv THEN 'advocate'
+                     WHEN influence_score >= $inf_inf THEN 'influencer'
+                     ELSE 'casual'
+                   END AS role,
+                   CASE WHEN suspected_spam THEN 'repeated identical messages (suspected spam)'
+                   END AS excluded_reason
+            FROM scores
+        )
+        SELECT brand, platform, account_id, handle, display_name, role,
+               advocacy_score, influence_score,
+               CASE WHEN excluded_reason IS NULL THEN row_number() OVER (
+                   PARTITION BY brand, excluded_reason IS NULL
+                   ORDER BY advocacy_score DESC, net_advocacy DESC, influence_score DESC,
+                            platform, account_id) END AS rank,
+               round(net_advocacy, 3) AS net_advocacy,
+               defenses, shares, conversations, conversation_turns, favor_messages, criticisms,
+               messages_about_brand, messages_to_brand, distinct_texts, other_engagements,
+               pagerank, pagerank_ratio, amplification, distinct_engagers, reciprocity,
+               followers_count, suspected_spam, excluded_reason,
+               concat_ws('; ',
+                   CASE WHEN defenses > 0 THEN 'defended the brand against a critic '
+                        || defenses || (CASE WHEN defenses = 1 THEN ' time' ELSE ' times' END)
+                   END,
+                   CASE WHEN shares > 0 THEN 'shared brand posts ' || shares
+                        || (CASE WHEN shares = 1 THEN ' time' ELSE ' times' END) END,
+                   CASE WHEN conversations > 0 THEN conversations
+                        || ' two-way conversation' || (CASE WHEN conversations = 1 THEN ''
+                        ELSE 's' END) || ' with the brand (' || conversation_turns || ' turns)'
+                   END,
+                   CASE WHEN favor_messages > 0 THEN favor_messages || ' favourable message'
+                        || (CASE WHEN favor_messages = 1 THEN '' ELSE 's' END) END,
+                   CASE WHEN criticisms > 0 THEN 'criticised the brand ' || criticisms
+                        || (CASE WHEN criticisms = 1 THEN ' time' ELSE ' times' END) END,
+                   CASE WHEN amplification > 0 THEN 'own posts shared or quoted '
+                        || amplification || ' times' END,
+                   CASE WHEN followers_count IS NOT NULL THEN followers_count || ' followers'
+                   END,
+                   excluded_reason
+               ) AS reasons,
+               $as_of::TIMESTAMPTZ AS as_of
+        FROM roles
+        """,
+        params,
+    )
+    _build_evidence(con, as_of, settings.evidence_per_account)
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.advocate_scores AS
+        SELECT s.*, e.evidence_message_ids
+        FROM marts.advocate_scores s
+        LEFT JOIN (
+            SELECT brand, platform, account_id,
+                   list(message_id ORDER BY evidence_rank) AS evidence_message_ids
+            FROM marts.score_evidence GROUP BY ALL
+        ) e USING (brand, platform, account_id)
+        ORDER BY brand, rank NULLS LAST, account_id
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS marts.advocate_score_history AS
+        SELECT CAST(NULL AS DATE) AS as_of_date, * EXCLUDE (evidence_message_ids)
+        FROM marts.advocate_scores WHERE false
+        """
+    )
+    con.execute("DELETE FROM marts.advocate_score_history WHERE as_of_date = ?", [as_of_date])
+    con.execute(
+        """
+        INSERT INTO marts.advocate_score_history BY NAME
+        SELECT CAST(? AS DATE) AS as_of_date, * EXCLUDE (evidence_message_ids)
+        FROM marts.advocate_scores
+        """,
+        [as_of_date],
+    )
+    return con.execute("SELECT count(*) FROM marts.advocate_scores").fetchone()[0]
+
+
+def _build_evidence(con: duckdb.DuckDBPyConnection, as_of: str, per_account: int) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.score_evidence AS
+        WITH evidence AS (
+            SELECT brand, platform, defender_id AS account_id, 'defense' AS kind,
+                   defense_message_id AS message_id, defense_excerpt AS excerpt,
+                   defense_url AS url, created_at, 1 AS priority
+            FROM marts.defense_events
+            UNION ALL
+            SELECT brand, platform, account_id, 'share', share_id,
+                   'shared: ' || coalesce(excerpt, ''), url, created_at, 2
+            FROM marts.share_events
+            UNION ALL
+            SELECT brand, platform, account_id, 'conversation', last_account_message_id,
+                   last_account_excerpt, last_account_url, last_at, 3
+            FROM marts.reciprocal_conversations
+            UNION ALL
+            SELECT s.brand, s.platform, s.author_id,
+                   CASE s.stance WHEN 'favor' THEN 'favor' ELSE 'criticism' END,
+                   s.message_id, s.excerpt, m.url, s.created_at,
+                   CASE s.stance WHEN 'favor' THEN 4 ELSE 5 END
+            FROM marts.message_stance s
+            JOIN staging.messages m USING (platform, message_id)
+            WHERE s.stance IN ('favor', 'against') AND NOT s.is_defense
+        )
+        SELECT e.*, row_number() OVER (
+                   PARTITION BY e.brand, e.platform, e.account_id
+                   ORDER BY e.priority, e.created_at DESC NULLS LAST, e.message_id
+               ) AS evidence_rank
+        FROM evidence e
+        SEMI JOIN marts.advocate_scores s USING (brand, platform, account_id)
+        WHERE e.created_at IS NULL OR e.created_at < ?::TIMESTAMPTZ
+        QUALIFY evidence_rank <= ?
+        """,
+        [as_of, per_account],
+    )

@@ -1,0 +1,268 @@
+"""Signals: what each message and each engagement says about an account's relation to a brand.
+
+Built from staging, into the marts analysts query:
+
+``marts.message_stance``            stance toward the brand of every non-brand message that
+                                    addresses or concerns it; criticism and defense flags
+``marts.defense_events``            a non-brand account taking the brand's side against a critic
+``marts.share_events``              retweets/boosts and approving quotes of brand content
+``marts.reciprocal_conversations``  threads where the brand and an account answered each other
+``marts.talk_back``                 accounts whose last message to the brand got no answer
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import duckdb
+import polars as pl
+
+from pipelines.stance import StanceModel, score_stance_frame
+
+EXCERPT_CHARS = 160
+
+
+def build_message_stance(
+    con: duckdb.DuckDBPyConnection,
+    terms_by_brand: Mapping[str, Sequence[str]],
+    model: StanceModel | None = None,
+    workers: int | None = None,
+) -> int:
+    """Judge each (message, brand) pair once, then once more for replies to a criticism, whose
+    disagreement with the critic is favour toward the brand."""
+    candidates = con.sql(
+        """
+        WITH concerned AS (
+            SELECT platform, message_id, brand, bool_or(relation = 'addresses') AS addressed
+            FROM staging.message_brands WHERE relation <> 'by_brand'
+            GROUP BY ALL
+        )
+        SELECT row_number() OVER (ORDER BY c.brand, m.platform, m.message_id) AS key,
+               c.brand, m.platform, m.message_id, m.author_id, m.parent_id, m.thread_id,
+               m.created_at, m.kind, m.text, c.addressed AS addressed_to_brand
+        FROM concerned c
+        JOIN staging.messages m USING (platform, message_id)
+        ANTI JOIN staging.brand_accounts b
+               ON b.brand = c.brand AND b.platform = m.platform AND b.account_id = m.author_id
+        """
+    ).pl()
+    terms = {brand: list(t) for brand, t in terms_by_brand.items()}
+    for brand in candidates["brand"].unique().to_list():
+        terms.setdefault(brand, [brand, f"@{brand}"])
+
+    first = score_stance_frame(
+        candidates.select(
+            "key", "brand", "text", "addressed_to_brand",
+            pl.lit(False).alias("replying_to_criticism"),
+        ),
+        terms,
+        model=model,
+        workers=workers,
+    )
+    judged = candidates.join(first.drop("brand"), on="key")
+    # Replies whose parent (same brand) is a criticism are judged again knowing that.
+    parents = judged.filter(pl.col("stance") == "against").select(
+        "platform", "brand", pl.col("message_id").alias("parent_id")
+    )
+    under_criticism = judged.join(parents, on=["platform", "brand", "parent_id"], how="semi")
+    if under_criticism.height:
+        second = score_stance_frame(
+            under_criticism.select(
+                "key", "brand", "text", "addressed_to_brand",
+                pl.lit(True).alias("replying_to_criticism"),
+            ),
+            terms,
+            model=model,
+            workers=workers,
+        )
+        judged = judged.update(second.drop("brand"), on="key")
+    stance = judged.select(  # noqa: F841 (read by DuckDB below)
+        "brand", "platform", "message_id", "author_id", "parent_id", "thread_id", "created_at",
+        "kind", "text", "addressed_to_brand", "stance", "stance_score", "stance_cue",
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE marts.message_stance AS
+        WITH judged AS (SELECT * FROM stance),
+        criticism AS (
+            SELECT * FROM judged WHERE stance = 'against'
+        ),
+        defended_parent AS (
+            -- a favourable reply directly under a criticism
+            SELECT r.brand, r.platform, r.message_id, c.message_id AS defended_message_id
+            FROM judged r JOIN criticism c
+              ON c.brand = r.brand AND c.platform = r.platform AND c.message_id = r.parent_id
+            WHERE r.stance = 'favor' AND r.author_id <> c.author_id
+        ),
+        defended_critic AS (
+            -- a favourable reply to the critic elsewhere in the same thread: the latest
+            -- criticism that critic made there before the reply
+            SELECT r.brand, r.platform, r.message_id,
+                   arg_max(c.message_id, c.created_at) AS defended_message_id
+            FROM judged r
+            JOIN staging.messages m USING (platform, message_id)
+            JOIN criticism c
+              ON c.brand = r.brand AND c.platform = r.platform AND c.thread_id = r.thread_id
+             AND c.author_id = m.parent_author_id AND c.created_at <= r.created_at
+            WHERE r.stance = 'favor' AND r.author_id <> c.author_id
+            GROUP BY ALL
+        ),
+        defended AS (
+            SELECT * FROM defended_parent
+            UNION ALL
+            SELECT * FROM defended_critic d WHERE NOT EXISTS (
+                SELECT 1 FROM defended_parent p
+                WHERE p.brand = d.brand AND p.platform = d.platform
+                  AND p.message_id = d.message_id)
+        )
+        SELECT j.platform, j.message_id, j.author_id, j.brand, j.stance,
+               round(j.stance_score, 4) AS stance_score, j.stance_cue,
+               j.stance = 'against' AS is_criticism,
+               d.defended_message_id IS NOT NULL AS is_defense, d.defended_message_id,
+               j.addressed_to_brand, j.kind, j.parent_id, j.thread_id, j.created_at,
+               left(j.text, {EXCERPT_CHARS}) AS excerpt
+        FROM judged j
+        LEFT JOIN defended d USING (brand, platform, message_id)
+        """
+    )
+    return candidates.height
+
+
+def build_defense_events(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.defense_events AS
+        SELECT s.brand, s.platform, s.author_id AS defender_id, s.message_id AS defense_message_id,
+               s.defended_message_id AS criticism_message_id, c.author_id AS critic_id,
+               s.thread_id, s.created_at, s.stance_score, s.excerpt AS defense_excerpt,
+               c.excerpt AS criticism_excerpt, m.url AS defense_url
+        FROM marts.message_stance s
+        JOIN marts.message_stance c
+          ON c.brand = s.brand AND c.platform = s.platform
+         AND c.message_id = s.defended_message_id
+        JOIN staging.messages m ON m.platform = s.platform AND m.message_id = s.message_id
+        WHERE s.is_defense
+        """
+    )
+
+
+def build_share_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Retweets and boosts of brand content, and quotes of it that are not against the brand
+    (a quote that attacks the brand spreads it, but is not advocacy)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.share_events AS
+        WITH brand_msg AS (
+            SELECT b.brand, m.platform, m.message_id, m.url, left(m.text, 160) AS excerpt
+            FROM staging.messages m
+            JOIN staging.brand_accounts b
+              ON b.platform = m.platform AND b.account_id = m.author_id AND b.role = 'brand'
+        ),
+        reshares AS (
+            SELECT bm.brand, a.platform, a.actor_id AS account_id, 'share' AS share_kind,
+                   a.action_id AS share_id, bm.message_id AS shared_message_id,
+                   a.created_at, bm.excerpt, bm.url
+            FROM staging.actions a
+            JOIN brand_msg bm ON bm.platform = a.platform AND bm.message_id = a.target_message_id
+            WHERE a.kind = 'share'
+        ),
+        quotes AS (
+            SELECT bm.brand, m.platform, m.author_id, 'quote', m.message_id, bm.message_id,
+                   m.created_at, left(m.text, 160), m.url
+            FROM staging.messages m
+            JOIN brand_msg bm ON bm.platform = m.platform AND bm.message_id = m.quoted_id
+            LEFT JOIN marts.message_stance s
+              ON s.brand = bm.brand AND s.platform = m.platform AND s.message_id = m.message_id
+            WHERE coalesce(s.stance, 'neutral') <> 'against'
+        )
+        SELECT r.* FROM (SELECT * FROM reshares UNION ALL SELECT * FROM quotes) r
+        ANTI JOIN staging.brand_accounts b
+               ON b.brand = r.brand AND b.platform = r.platform AND b.account_id = r.account_id
+        """
+    )
+
+
+def build_reciprocal_conversations(con: duckdb.DuckDBPyConnection) -> None:
+    """Threads where an account replied to the brand and the brand replied to the account;
+    turns count both directions (Kwak et al. 2010: reciprocity marks a relationship, not an
+    audience)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.reciprocal_conversations AS
+        WITH brand_acct AS (
+            SELECT brand, platform, account_id FROM staging.brand_accounts WHERE role = 'brand'
+        ),
+        to_brand AS (
+            -- the account's messages that speak to the brand: replies to it, mentions of it
+            SELECT DISTINCT mb.brand, m.platform, m.thread_id, m.author_id AS account_id,
+                   m.message_id, m.created_at, m.url, m.text
+            FROM staging.message_brands mb
+            JOIN staging.messages m USING (platform, message_id)
+            ANTI JOIN brand_acct x ON x.platform = m.platform AND x.account_id = m.author_id
+            WHERE mb.relation = 'addresses'
+        ),
+        from_brand AS (
+            SELECT b.brand, m.platform, m.thread_id, m.parent_author_id AS account_id,
+                   m.message_id, m.created_at
+            FROM staging.messages m
+            JOIN brand_acct b ON b.platform = m.platform AND b.account_id = m.author_id
+            ANTI JOIN brand_acct x
+                   ON x.platform = m.platform AND x.account_id = m.parent_author_id
+            WHERE m.parent_author_id IS NOT NULL
+        ),
+        account_side AS (
+            SELECT brand, platform, thread_id, account_id, count(*) AS account_turns,
+                   min(created_at) AS first_at, max(created_at) AS last_at,
+                   arg_max(message_id, created_at) AS last_account_message_id,
+                   arg_max(url, created_at) AS last_account_url,
+                   left(arg_max(text, created_at), 160) AS last_account_excerpt
+            FROM to_brand GROUP BY ALL
+        ),
+        brand_side AS (
+            SELECT brand, platform, thread_id, account_id, count(*) AS brand_turns,
+                   min(created_at) AS first_at, max(created_at) AS last_at
+            FROM from_brand GROUP BY ALL
+        )
+        SELECT a.brand, a.platform, a.account_id, a.thread_id,
+               a.account_turns, b.brand_turns, a.account_turns + b.brand_turns AS turns,
+               least(a.first_at, b.first_at) AS first_at,
+               greatest(a.last_at, b.last_at) AS last_at,
+               a.last_account_message_id, a.last_account_url, a.last_account_excerpt
+        FROM account_side a
+        JOIN brand_side b USING (brand, platform, thread_id, account_id)
+        """
+    )
+
+
+def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """Reciprocity in practice: for each account, its latest message to the brand (a reply to
+    or a mention of a brand account) and whether any brand account answered it."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE marts.talk_back AS
+        WITH latest AS (
+            SELECT s.brand, s.platform, s.author_id AS account_id,
+                   arg_max(s.message_id, s.created_at) AS message_id,
+                   max(s.created_at) AS created_at
+            FROM marts.message_stance s
+            WHERE s.addressed_to_brand
+            GROUP BY ALL
+        ),
+        answered AS (
+            SELECT DISTINCT b.brand, m.platform, m.parent_id AS message_id
+            FROM staging.messages m
+            JOIN staging.brand_accounts b
+              ON b.platform = m.platform AND b.account_id = m.author_id
+            WHERE m.parent_id IS NOT NULL
+        )
+        SELECT l.brand, l.platform, l.account_id, l.message_id, l.created_at,
+               s.stance, s.excerpt, m.url,
+               round(date_diff('minute', l.created_at, CAST(? AS TIMESTAMPTZ)) / 1440.0, 1)
+                   AS waiting_days
+        FROM latest l
+        JOIN marts.message_stance s USING (brand, platform, message_id)
+        JOIN staging.messages m USING (platform, message_id)
+        ANTI JOIN answered a USING (brand, platform, message_id)
+        """,
+        [as_of],
+    )

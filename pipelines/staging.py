@@ -1,0 +1,280 @@
+"""The staging layer: raw loads deduplicated, typed and linked, rebuilt as a whole each run.
+
+Staging only cleans and connects what the exports say; it judges nothing (that is the marts'
+job). Each table is one statement, written as named CTEs that read top to bottom:
+
+``staging.accounts``        one row per (platform, account_id), newest handle and follower count
+``staging.messages``        one row per (platform, message_id), parent/quoted authors and thread
+``staging.actions``         one row per (platform, action_id), targets resolved from handles
+``staging.brand_accounts``  the brands' own (and staff) accounts as found in the data
+``staging.interactions``    every account-to-account engagement, the graph's edges
+``staging.message_brands``  which brand each message is by, addresses or concerns
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import polars as pl
+
+from pipelines.brands import Brand, brand_account_rows
+
+THREAD_DEPTH_LIMIT = 64  # replies deeper than this keep the deepest ancestor found as root
+CONCERN_DEPTH_LIMIT = 16  # how far down a reply chain a brand concern is carried
+
+
+def build_accounts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE staging.accounts AS
+        WITH declared AS (
+            SELECT platform, account_id,
+                   arg_max(handle, load_id) FILTER (WHERE handle IS NOT NULL) AS handle,
+                   arg_max(display_name, load_id)
+                       FILTER (WHERE display_name IS NOT NULL) AS display_name,
+                   arg_max(followers_count, load_id)
+                       FILTER (WHERE followers_count IS NOT NULL) AS followers_count,
+                   coalesce(bool_or(is_brand_hint), false) AS is_brand_hint
+            FROM raw.accounts
+            WHERE account_id IS NOT NULL
+            GROUP BY platform, account_id
+        ),
+        seen_only AS (
+            SELECT DISTINCT platform, author_id AS account_id FROM raw.messages
+            UNION
+            SELECT DISTINCT platform, actor_id FROM raw.actions
+        ),
+        all_accounts AS (
+            SELECT d.* FROM declared d
+            UNION ALL
+            SELECT s.platform, s.account_id, NULL, NULL, NULL, false
+            FROM seen_only s ANTI JOIN declared d USING (platform, account_id)
+            WHERE s.account_id IS NOT NULL
+        )
+        SELECT row_number() OVER (ORDER BY platform, account_id) - 1 AS account_key,
+               platform, account_id, handle, display_name, followers_count, is_brand_hint
+        FROM all_accounts
+        """
+    )
+
+
+def build_messages(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE staging.messages AS
+        WITH latest AS (
+            SELECT * FROM raw.messages
+            WHERE message_id IS NOT NULL AND author_id IS NOT NULL
+            QUALIFY row_number() OVER (
+                PARTITION BY platform, message_id ORDER BY load_id DESC, source_line DESC
+            ) = 1
+        )
+        SELECT m.platform, m.message_id, m.author_id, m.kind, m.text, m.created_at,
+               m.parent_id,
+               coalesce(m.parent_author_id, p.author_id) AS parent_author_id,
+               m.quoted_id, q.author_id AS quoted_author_id,
+               m.thread_id AS declared_thread_id,
+               coalesce(m.thread_id, m.parent_id, m.message_id) AS thread_id,
+               m.url, m.source_format, m.source_file, m.source_line
+        FROM latest m
+        LEFT JOIN latest p ON p.platform = m.platform AND p.message_id = m.parent_id
+        LEFT JOIN latest q ON q.platform = m.platform AND q.message_id = m.quoted_id
+        """
+    )
+    # Exports without a thread id (TWCS, generic CSV) only link each reply to its parent:
+    # climb parent links, one set-based step per level, until every reply names its root.
+    for _ in range(THREAD_DEPTH_LIMIT):
+        changed = con.execute(
+            """
+            UPDATE staging.messages AS m SET thread_id = p.parent_id
+            FROM staging.messages AS p
+            WHERE m.declared_thread_id IS NULL
+              AND p.platform = m.platform AND p.message_id = m.thread_id
+              AND p.parent_id IS NOT NULL AND p.parent_id <> m.thread_id
+            """
+        ).fetchone()[0]
+        if not changed:
+            break
+
+
+def build_actions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE staging.actions AS
+        WITH latest AS (
+            SELECT * FROM raw.actions
+            WHERE action_id IS NOT NULL AND actor_id IS NOT NULL
+            QUALIFY row_number() OVER (
+                PARTITION BY platform, action_id ORDER BY load_id DESC, source_line DESC
+            ) = 1
+        ),
+        handles AS (
+            SELECT platform, lower(handle) AS handle_key, min(account_id) AS account_id
+            FROM staging.accounts WHERE handle IS NOT NULL
+            GROUP BY ALL
+        )
+        SELECT a.platform, a.action_id, a.kind, a.actor_id,
+               coalesce(a.target_account_id, h.account_id, t.author_id) AS target_account_id,
+               a.target_handle, a.target_message_id,
+               coalesce(a.created_at, t.created_at) AS created_at,
+               a.created_at IS NULL AS created_at_inferred,
+               a.source_format, a.source_file, a.source_line
+        FROM latest a
+        LEFT JOIN handles h
+               ON h.platform = a.platform AND h.handle_key = lower(a.target_handle)
+        LEFT JOIN staging.messages t
+               ON t.platform = a.platform AND t.message_id = a.target_message_id
+        """
+    )
+
+
+def build_brand_accounts(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> None:
+    """Configured brand and staff accounts, matched by id or handle; without a configuration,
+    every account the export marks as a company is a brand of its own."""
+    if brands:
+        configured = brand_account_rows(brands)  # noqa: F841 (read by DuckDB below)
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE staging.brand_accounts AS
+            SELECT DISTINCT c.brand, a.platform, a.account_id, c.role
+            FROM configured c
+            JOIN staging.accounts a
+              ON a.platform = c.platform
+             AND (lower(a.account_id) = c.account_key OR lower(a.handle) = c.account_key)
+            """
+        )
+    else:
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE staging.brand_accounts AS
+            SELECT coalesce(handle, account_id) AS brand, platform, account_id, 'brand' AS role
+            FROM staging.accounts WHERE is_brand_hint
+            """
+        )
+
+
+def build_interactions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE staging.interactions AS
+        WITH edges AS (
+            SELECT platform, author_id AS actor_id, parent_author_id AS target_id,
+                   'reply' AS kind, message_id AS via_id, created_at
+            FROM staging.messages WHERE parent_author_id IS NOT NULL
+            UNION ALL
+            SELECT platform, author_id, quoted_author_id, 'quote', message_id, created_at
+            FROM staging.messages WHERE quoted_author_id IS NOT NULL
+            UNION ALL
+            SELECT platform, actor_id, target_account_id, kind, action_id, created_at
+            FROM staging.actions WHERE target_account_id IS NOT NULL
+        )
+        SELECT e.platform, e.kind, e.via_id, e.created_at,
+               src.account_key AS actor_key, e.actor_id,
+               dst.account_key AS target_key, e.target_id
+        FROM edges e
+        JOIN staging.accounts src ON src.platform = e.platform AND src.account_id = e.actor_id
+        JOIN staging.accounts dst ON dst.platform = e.platform AND dst.account_id = e.target_id
+        WHERE e.actor_id <> e.target_id
+        """
+    )
+
+
+def _keyword_pattern(terms: list[str]) -> str | None:
+    words = sorted({t.lower().strip() for t in terms if t.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in words)
+    return f"(^|[^a-z0-9_])({alternatives})($|[^a-z0-9_])"
+
+
+def build_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> None:
+    """Which brand each message is by (``by_brand``), speaks to (``addresses``: replies to,
+    quotes or mentions a brand account), names (``keyword``) or sits under in a reply chain
+    (``thread``). Only messages that do one of these are judged for stance toward the brand."""
+    patterns = [
+        {"brand": b.name, "pattern": p}
+        for b in brands or []
+        if (p := _keyword_pattern([b.name, *b.keywords]))
+    ]
+    keyword_patterns = pl.DataFrame(  # noqa: F841 (read by DuckDB below)
+        patterns, schema={"brand": pl.String, "pattern": pl.String}
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE staging.message_brands AS
+        WITH brand_acct AS (
+            SELECT brand, platform, account_id FROM staging.brand_accounts WHERE role = 'brand'
+        ),
+        by_brand AS (
+            SELECT m.platform, m.message_id, b.brand, 'by_brand' AS relation
+            FROM staging.messages m JOIN brand_acct b
+              ON b.platform = m.platform AND b.account_id = m.author_id
+        ),
+        addressed AS (
+            SELECT m.platform, m.message_id, b.brand, 'addresses' AS relation
+            FROM staging.messages m JOIN brand_acct b
+              ON b.platform = m.platform
+             AND b.account_id IN (m.parent_author_id, m.quoted_author_id)
+            UNION
+            SELECT a.platform, a.target_message_id, b.brand, 'addresses'
+            FROM staging.actions a JOIN brand_acct b
+              ON b.platform = a.platform AND b.account_id = a.target_account_id
+            WHERE a.kind = 'mention'
+        ),
+        named AS (
+            SELECT m.platform, m.message_id, k.brand, 'keyword' AS relation
+            FROM staging.messages m, keyword_patterns k
+            WHERE regexp_matches(lower(m.text), k.pattern)
+        )
+        SELECT * FROM by_brand
+        UNION ALL
+        SELECT * FROM (SELECT * FROM addressed UNION SELECT * FROM named) d
+        WHERE NOT EXISTS (
+            SELECT 1 FROM by_brand x
+            WHERE x.platform = d.platform AND x.message_id = d.message_id AND x.brand = d.brand
+        )
+        """
+    )
+    # A reply under a message that concerns a brand concerns it too: "@critic not true" is
+    # about the brand the critic attacked even when it names nobody.
+    for _ in range(CONCERN_DEPTH_LIMIT):
+        added = con.execute(
+            """
+            INSERT INTO staging.message_brands
+            SELECT DISTINCT child.platform, child.message_id, parent.brand, 'thread'
+            FROM staging.messages child
+            JOIN staging.message_brands parent
+              ON parent.platform = child.platform AND parent.message_id = child.parent_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM staging.message_brands x
+                WHERE x.platform = child.platform AND x.message_id = child.message_id
+                  AND x.brand = parent.brand
+            )
+            """
+        ).fetchone()[0]
+        if not added:
+            break
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> dict[str, int]:
+    """Rebuild every staging table from the raw layer in one transaction; return row counts."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        build_accounts(con)
+        build_messages(con)
+        build_actions(con)
+        build_brand_accounts(con, brands)
+        build_interactions(con)
+        build_message_brands(con, brands)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    tables = ("accounts", "messages", "actions", "brand_accounts", "interactions",
+              "message_brands")
+    return {
+        t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0] for t in tables
+    }

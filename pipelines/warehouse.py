@@ -1,0 +1,159 @@
+"""The raw layer: parsed export files stored unchanged in DuckDB, one load per file.
+
+Every file's rows are replaced as a whole inside one transaction (delete the file's rows, insert
+the new ones), so loading a file again never duplicates anything and a failure half way leaves
+the previous load intact. ``raw.files`` is the registry: path, content hash, size, when it was
+loaded and what it yielded; a file whose path and hash are unchanged is not parsed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.model import TABLE_SCHEMAS, ParsedFile
+
+RAW_TABLES = ("accounts", "messages", "actions", "rejects")
+
+_DUCK_TYPES = {
+    pl.String: "VARCHAR",
+    pl.Int64: "BIGINT",
+    pl.Boolean: "BOOLEAN",
+    pl.Float64: "DOUBLE",
+}
+
+
+def _duck_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ"
+    return _DUCK_TYPES[dtype]
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables (canonical columns plus ``load_id``) if they do not exist."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for table in RAW_TABLES:
+        cols = ", ".join(
+            f"{name} {_duck_type(dtype)}" for name, dtype in TABLE_SCHEMAS[table].items()
+        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({cols}, load_id BIGINT)")
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS raw.files (
+            source_file VARCHAR PRIMARY KEY,
+            source_format VARCHAR,
+            content_hash VARCHAR,
+            size_bytes BIGINT,
+            load_id BIGINT,
+            loaded_at TIMESTAMPTZ,
+            accounts BIGINT,
+            messages BIGINT,
+            actions BIGINT,
+            rejects BIGINT
+        )
+        """
+    )
+
+
+def file_hash(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    source_file: str
+    source_format: str
+    skipped: bool  # unchanged since the last load
+    counts: dict[str, int]
+
+
+def _known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT source_file, content_hash FROM raw.files").fetchall())
+
+
+def store_parsed_file(
+    con: duckdb.DuckDBPyConnection, parsed: ParsedFile, content_hash: str, size: int
+) -> LoadResult:
+    """Replace everything ``parsed.source_file`` contributed before, in one transaction."""
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM raw.files").fetchone()[0]
+    frames = {
+        "accounts": parsed.accounts,
+        "messages": parsed.messages,
+        "actions": parsed.actions,
+        "rejects": parsed.rejects,
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in frames.items():
+            con.execute(f"DELETE FROM raw.{table} WHERE source_file = ?", [parsed.source_file])
+            if frame.height:
+                staged = frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
+                con.register("_incoming", staged)
+                con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM _incoming")
+                con.unregister("_incoming")
+        counts = parsed.counts()
+        con.execute(
+            """
+            INSERT OR REPLACE INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                parsed.source_file,
+                parsed.source_format,
+                content_hash,
+                size,
+                load_id,
+                datetime.now(UTC),
+                counts["accounts"],
+                counts["messages"],
+                counts["actions"],
+                counts["rejects"],
+            ],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return LoadResult(parsed.source_file, parsed.source_format, False, counts)
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path],
+    parse: Callable[[Path], ParsedFile],
+    on_file: Callable[[LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    """Parse and store each file that is new or changed since its last load."""
+    create_raw_schema(con)
+    known = _known_hashes(con)
+    results = []
+    for path in paths:
+        digest = file_hash(path)
+        if known.get(str(path)) == digest:
+            row = con.execute(
+                "SELECT source_format, accounts, messages, actions, rejects FROM raw.files"
+                " WHERE source_file = ?",
+                [str(path)],
+            ).fetchone()
+            result = LoadResult(
+                str(path),
+                row[0],
+                True,
+                dict(zip(("accounts", "messages", "actions", "rejects"), row[1:], strict=True)),
+            )
+        else:
+            result = store_parsed_file(con, parse(path), digest, path.stat().st_size)
+        results.append(result)
+        if on_file:
+            on_file(result)
+    return results

@@ -1,0 +1,237 @@
+"""Signals and scores on small hand-made threads, loaded straight into the raw layer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.brands import Brand
+from pipelines.graph import build_graph_metrics
+from pipelines.model import ParsedFile, conform
+from pipelines.scoring import build_scores
+from pipelines.settings import DEFAULT_SETTINGS
+from pipelines.signals import (
+    build_defense_events,
+    build_message_stance,
+    build_reciprocal_conversations,
+    build_share_events,
+    build_talk_back,
+)
+from pipelines.staging import build_staging
+from pipelines.warehouse import create_raw_schema, store_parsed_file
+
+T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+AS_OF = "2026-10-31 00:00:00+00"
+ACME = Brand(name="Acme Air", keywords=("acme air",), accounts={"twitter": ("acme",)})
+
+ACCOUNTS = {
+    "1": ("acme", 90_000),
+    "10": ("critic", 300),
+    "11": ("critic2", 150),
+    "20": ("defender", 400),
+    "30": ("sharer", 250),
+    "40": ("chatty", 120),
+    "50": ("asker", 80),
+    "60": ("bigvoice", 400_000),
+    "70": ("fan", 50),
+}
+
+
+def _msg(mid, author, text, minutes, parent=None, parent_author=None, quoted=None):
+    return {
+        "platform": "twitter", "message_id": mid, "author_id": author,
+        "kind": "reply" if parent else ("quote" if quoted else "post"),
+        "text": text, "created_at": T0 + timedelta(minutes=minutes),
+        "parent_id": parent, "parent_author_id": parent_author, "quoted_id": quoted,
+        "source_format": "test", "source_file": "threads", "source_line": minutes,
+    }
+
+
+def _mention(mid, actor, handle, minutes):
+    return {
+        "platform": "twitter", "action_id": f"{mid}:mention:{handle}", "kind": "mention",
+        "actor_id": actor, "target_handle": handle, "target_message_id": mid,
+        "created_at": T0 + timedelta(minutes=minutes), "source_format": "test",
+        "source_file": "threads", "source_line": minutes,
+    }
+
+
+def _share(aid, actor, target_mid, target_author, minutes):
+    return {
+        "platform": "twitter", "action_id": aid, "kind": "share", "actor_id": actor,
+        "target_account_id": target_author, "target_message_id": target_mid,
+        "created_at": T0 + timedelta(minutes=minutes), "source_format": "test",
+        "source_file": "threads", "source_line": minutes,
+    }
+
+
+MESSAGES = [
+    _msg("100", "1", "Our autumn timetable is live: new routes to Lisbon and Porto.", 0),
+    _msg("101", "10", "@acme lost my bag again, worst airline ever", 10),
+    _msg("102", "20", "@critic not my experience at all, they rebooked me in minutes", 20,
+         parent="101", parent_author="10"),
+    _msg("103", "11", "@acme cancelled my flight and still no refund after 3 weeks", 30),
+    _msg("104", "20", "@critic2 that's not fair, their crew have always been great to me", 40,
+         parent="103", parent_author="11"),
+    _msg("110", "40", "@acme what a lovely crew on my flight today, thank you!", 50),
+    _msg("111", "1", "@chatty thank you so much, we'll pass it on to the crew!", 55,
+         parent="110", parent_author="40"),
+    _msg("112", "40", "@acme you're welcome, see you on the next trip", 60,
+         parent="111", parent_author="1"),
+    _msg("113", "1", "@chatty can't wait to have you on board again", 65,
+         parent="112", parent_author="40"),
+    _msg("120", "50", "@acme how do I change my seat on an existing booking?", 70),
+    _msg("130", "60", "Travel tip thread: what I pack for a long weekend", 80),
+    _msg("140", "70", "Acme Air has the friendliest cabin crew, love flying with them", 90),
+]
+ACTIONS = [
+    _mention("101", "10", "acme", 10),
+    _mention("103", "11", "acme", 30),
+    _mention("110", "40", "acme", 50),
+    _mention("112", "40", "acme", 60),
+    _mention("120", "50", "acme", 70),
+    _share("200", "30", "100", "1", 5),
+    _share("201", "30", "100", "1", 6),  # a second copy of the same share (id differs)
+    *[_share(f"3{i:02d}", str(i + 1000), "130", "60", 85 + i) for i in range(30)],
+    _share("400", "60", "130", "60", 95),  # sharing its own post is not an edge
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse():
+    con = duckdb.connect()
+    create_raw_schema(con)
+    accounts = pl.DataFrame(
+        [
+            {"platform": "twitter", "account_id": k, "handle": h, "followers_count": f,
+             "source_format": "test", "source_file": "threads"}
+            for k, (h, f) in ACCOUNTS.items()
+        ]
+    )
+    parsed = ParsedFile(
+        source_file="threads", source_format="test",
+        accounts=conform(accounts, "accounts"),
+        messages=conform(pl.DataFrame(MESSAGES), "messages"),
+        actions=conform(pl.DataFrame(ACTIONS), "actions"),
+    )
+    store_parsed_file(con, parsed, "hash", 0)
+    build_staging(con, [ACME])
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    build_message_stance(con, {ACME.name: ACME.terms()}, workers=1)
+    build_defense_events(con)
+    build_share_events(con)
+    build_reciprocal_conversations(con)
+    build_talk_back(con, AS_OF)
+    build_graph_metrics(con, AS_OF, DEFAULT_SETTINGS)
+    build_scores(con, AS_OF, "2026-10-30", DEFAULT_SETTINGS)
+    yield con
+    con.close()
+
+
+def _one(con, sql, *params):
+    return con.execute(sql, list(params)).fetchall()
+
+
+def test_thread_roots_follow_parent_links(warehouse):
+    roots = dict(_one(warehouse, "SELECT message_id, thread_id FROM staging.messages"))
+    assert roots["113"] == roots["112"] == roots["111"] == "110"
+    assert roots["102"] == "101"
+
+
+def test_criticism_and_defense_are_linked(warehouse):
+    stance = {
+        mid: (s, d, dm)
+        for mid, s, d, dm in _one(
+            warehouse,
+            "SELECT message_id, stance, is_defense, defended_message_id"
+            " FROM marts.message_stance",
+        )
+    }
+    assert stance["101"][0] == "against"
+    assert stance["103"][0] == "against"
+    assert stance["102"] == ("favor", True, "101")
+    assert stance["104"] == ("favor", True, "103")
+    assert stance["120"][0] == "neutral"
+    events = _one(
+        warehouse,
+        "SELECT defender_id, critic_id, criticism_message_id FROM marts.defense_events"
+        " ORDER BY 3",
+    )
+    assert events == [("20", "10", "101"), ("20", "11", "103")]
+
+
+def test_brand_messages_are_not_judged(warehouse):
+    judged = {r[0] for r in _one(warehouse, "SELECT author_id FROM marts.message_stance")}
+    assert "1" not in judged
+
+
+def test_shares_and_reciprocal_conversation(warehouse):
+    shares = _one(warehouse, "SELECT account_id, count(*) FROM marts.share_events GROUP BY 1")
+    assert shares == [("30", 2)]
+    convo = _one(
+        warehouse,
+        "SELECT account_id, thread_id, account_turns, brand_turns, turns"
+        " FROM marts.reciprocal_conversations",
+    )
+    assert convo == [("40", "110", 2, 2, 4)]
+
+
+def test_talk_back_lists_unanswered_messages(warehouse):
+    waiting = {r[0] for r in _one(warehouse, "SELECT account_id FROM marts.talk_back")}
+    assert "50" in waiting  # asked a question, got no answer
+    assert "40" not in waiting  # the brand answered
+
+
+def test_roles_and_ranks(warehouse):
+    rows = {
+        r[0]: r[1:]
+        for r in _one(
+            warehouse,
+            "SELECT account_id, role, rank, advocacy_score, influence_score"
+            " FROM marts.advocate_scores",
+        )
+    }
+    assert "1" not in rows  # the brand is never its own advocate
+    assert rows["20"][0] in ("advocate", "champion")
+    assert rows["20"][1] == 1  # two defenses beat everything else here
+    assert rows["40"][0] in ("advocate", "champion")
+    assert rows["30"][0] in ("advocate", "champion")
+    assert rows["10"][0] == "detractor" and rows["11"][0] == "detractor"
+    assert rows["50"][0] == "casual"
+    for _role, _rank, advocacy, influence in rows.values():
+        assert 0 <= advocacy <= 100 and 0 <= influence <= 100
+    top3 = {k for k, v in rows.items() if v[1] in (1, 2, 3)}
+    assert top3 == {"20", "30", "40"}
+
+
+def test_influence_comes_from_amplification_and_reach(warehouse):
+    scores = dict(_one(warehouse, "SELECT account_id, influence_score FROM marts.advocate_scores"))
+    # bigvoice never engaged the brand, so it is not scored for it at all
+    assert "60" not in scores
+    metrics = dict(_one(
+        warehouse, "SELECT account_id, amplification FROM marts.account_graph_metrics"))
+    assert metrics["60"] == 30  # 30 other accounts shared its post; its own share is no edge
+
+
+def test_evidence_points_at_real_messages(warehouse):
+    evidence = _one(
+        warehouse,
+        "SELECT kind, message_id FROM marts.score_evidence WHERE account_id = '20'"
+        " ORDER BY evidence_rank",
+    )
+    assert evidence[:2] == [("defense", "104"), ("defense", "102")]
+    ids = _one(
+        warehouse,
+        "SELECT evidence_message_ids FROM marts.advocate_scores WHERE account_id = '20'",
+    )[0][0]
+    assert ids[:2] == ["104", "102"]
+
+
+def test_snapshot_is_idempotent(warehouse):
+    before = _one(warehouse, "SELECT count(*) FROM marts.advocate_score_history")[0][0]
+    build_scores(warehouse, AS_OF, "2026-10-30", DEFAULT_SETTINGS)
+    after = _one(warehouse, "SELECT count(*) FROM marts.advocate_score_history")[0][0]
+    assert before == after > 0
