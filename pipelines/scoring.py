@@ -54,6 +54,8 @@ def build_scores(
         "champ_adv": settings.champion_advocacy,
         "champ_inf": settings.champion_influence,
         "adv_adv": settings.advocate_advocacy,
+        "adv_min_net": settings.advocate_min_net_advocacy,
+        "min_turns": settings.min_conversation_turns,
         "inf_inf": settings.influencer_influence,
         "detractor_net": settings.detractor_net_advocacy,
         "spam_min": settings.spam_min_messages,
@@ -77,10 +79,10 @@ def build_scores(
             WHERE created_at IS NULL OR created_at < $as_of::TIMESTAMPTZ GROUP BY ALL
         ),
         conversations AS (
-            SELECT brand, platform, account_id, count(*) AS n, sum(turns) AS turns,
+            SELECT brand, platform, account_id, count(*) AS n, sum(turns)::BIGINT AS turns,
                    sum({_decay('last_at')}) AS w, sum(turns * {_decay('last_at')}) AS w_turns
             FROM marts.reciprocal_conversations
-            WHERE first_at < $as_of::TIMESTAMPTZ GROUP BY ALL
+            WHERE first_at < $as_of::TIMESTAMPTZ AND turns >= $min_turns GROUP BY ALL
         ),
         texts AS (
             -- one vote per distinct text: copies and spam do not add up
@@ -191,8 +193,9 @@ def build_scores(
                      WHEN suspected_spam THEN 'casual'
                      WHEN net_advocacy <= $detractor_net THEN 'detractor'
                      WHEN advocacy_score >= $champ_adv AND influence_score >= $champ_inf
-                       THEN 'champion'
-                     WHEN advocacy_score >= $adv_adv THEN 'advocate'
+                          AND net_advocacy >= $adv_min_net THEN 'champion'
+                     WHEN advocacy_score >= $adv_adv AND net_advocacy >= $adv_min_net
+                       THEN 'advocate'
                      WHEN influence_score >= $inf_inf THEN 'influencer'
                      ELSE 'casual'
                    END AS role,
@@ -236,7 +239,7 @@ def build_scores(
         """,
         params,
     )
-    _build_evidence(con, as_of, settings.evidence_per_account)
+    _build_evidence(con, as_of, settings.evidence_per_account, settings.min_conversation_turns)
     con.execute(
         """
         CREATE OR REPLACE TABLE marts.advocate_scores AS
@@ -269,7 +272,9 @@ def build_scores(
     return con.execute("SELECT count(*) FROM marts.advocate_scores").fetchone()[0]
 
 
-def _build_evidence(con: duckdb.DuckDBPyConnection, as_of: str, per_account: int) -> None:
+def _build_evidence(
+    con: duckdb.DuckDBPyConnection, as_of: str, per_account: int, min_turns: int
+) -> None:
     con.execute(
         """
         CREATE OR REPLACE TABLE marts.score_evidence AS
@@ -285,7 +290,7 @@ def _build_evidence(con: duckdb.DuckDBPyConnection, as_of: str, per_account: int
             UNION ALL
             SELECT brand, platform, account_id, 'conversation', last_account_message_id,
                    last_account_excerpt, last_account_url, last_at, 3
-            FROM marts.reciprocal_conversations
+            FROM marts.reciprocal_conversations WHERE turns >= $min_turns
             UNION ALL
             SELECT s.brand, s.platform, s.author_id,
                    CASE s.stance WHEN 'favor' THEN 'favor' ELSE 'criticism' END,
@@ -301,8 +306,8 @@ def _build_evidence(con: duckdb.DuckDBPyConnection, as_of: str, per_account: int
                ) AS evidence_rank
         FROM evidence e
         SEMI JOIN marts.advocate_scores s USING (brand, platform, account_id)
-        WHERE e.created_at IS NULL OR e.created_at < ?::TIMESTAMPTZ
-        QUALIFY evidence_rank <= ?
+        WHERE e.created_at IS NULL OR e.created_at < $as_of::TIMESTAMPTZ
+        QUALIFY evidence_rank <= $per_account
         """,
-        [as_of, per_account],
+        {"as_of": as_of, "per_account": per_account, "min_turns": min_turns},
     )

@@ -32,6 +32,10 @@ class ScoringSettings:
     pagerank_l1_tolerance: float = 1e-6
     pagerank_max_iter: int = 1000
 
+    # A reciprocal thread counts as a conversation from this many turns on: a question and its
+    # answer (2 turns) is customer service; the account coming back makes it a conversation.
+    min_conversation_turns: int = 3
+
     # Advocacy: decayed counts of each signal, weighted; criticism subtracts.
     advocacy_weights: dict[str, float] = field(
         default_factory=lambda: {
@@ -57,6 +61,9 @@ class ScoringSettings:
     champion_advocacy: float = 50.0
     champion_influence: float = 50.0
     advocate_advocacy: float = 25.0
+    # ...and at least this much net advocacy in absolute terms (one defense and a favourable
+    # message, three shares, or a real conversation): a single thank-you is not advocacy.
+    advocate_min_net_advocacy: float = 6.0
     influencer_influence: float = 50.0
     # An account is a detractor when its net advocacy (before scaling) is below this.
     detractor_net_advocacy: float = -2.0

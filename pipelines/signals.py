@@ -166,6 +166,19 @@ def build_share_events(con: duckdb.DuckDBPyConnection) -> None:
             JOIN brand_msg bm ON bm.platform = a.platform AND bm.message_id = a.target_message_id
             WHERE a.kind = 'share'
         ),
+        account_reshares AS (
+            -- shares whose export names only the account shared ("RT @brand: ..." in TWCS
+            -- or an archive), not the message
+            SELECT b.brand, a.platform, a.actor_id, 'share', a.action_id, a.target_message_id,
+                   a.created_at, NULL, NULL
+            FROM staging.actions a
+            JOIN staging.brand_accounts b
+              ON b.platform = a.platform AND b.account_id = a.target_account_id
+             AND b.role = 'brand'
+            WHERE a.kind = 'share' AND NOT EXISTS (
+                SELECT 1 FROM brand_msg bm
+                WHERE bm.platform = a.platform AND bm.message_id = a.target_message_id)
+        ),
         quotes AS (
             SELECT bm.brand, m.platform, m.author_id, 'quote', m.message_id, bm.message_id,
                    m.created_at, left(m.text, 160), m.url
@@ -175,7 +188,10 @@ def build_share_events(con: duckdb.DuckDBPyConnection) -> None:
               ON s.brand = bm.brand AND s.platform = m.platform AND s.message_id = m.message_id
             WHERE coalesce(s.stance, 'neutral') <> 'against'
         )
-        SELECT r.* FROM (SELECT * FROM reshares UNION ALL SELECT * FROM quotes) r
+        SELECT r.* FROM (
+            SELECT * FROM reshares UNION ALL SELECT * FROM account_reshares
+            UNION ALL SELECT * FROM quotes
+        ) r
         ANTI JOIN staging.brand_accounts b
                ON b.brand = r.brand AND b.platform = r.platform AND b.account_id = r.account_id
         """

@@ -94,7 +94,9 @@ ACTIONS = [
     _mention("112", "40", "acme", 60),
     _mention("120", "50", "acme", 70),
     _share("200", "30", "100", "1", 5),
-    _share("201", "30", "100", "1", 6),  # a second copy of the same share (id differs)
+    _share("201", "30", "100", "1", 6),
+    _share("202", "30", "100", "1", 7),
+    _share("203", "30", "100", "1", 8),
     *[_share(f"3{i:02d}", str(i + 1000), "130", "60", 85 + i) for i in range(30)],
     _share("400", "60", "130", "60", 95),  # sharing its own post is not an edge
 ]
@@ -170,7 +172,7 @@ def test_brand_messages_are_not_judged(warehouse):
 
 def test_shares_and_reciprocal_conversation(warehouse):
     shares = _one(warehouse, "SELECT account_id, count(*) FROM marts.share_events GROUP BY 1")
-    assert shares == [("30", 2)]
+    assert shares == [("30", 4)]
     convo = _one(
         warehouse,
         "SELECT account_id, thread_id, account_turns, brand_turns, turns"
@@ -201,6 +203,7 @@ def test_roles_and_ranks(warehouse):
     assert rows["30"][0] in ("advocate", "champion")
     assert rows["10"][0] == "detractor" and rows["11"][0] == "detractor"
     assert rows["50"][0] == "casual"
+    assert rows["70"][0] == "casual"  # one favourable remark is not advocacy
     for _role, _rank, advocacy, influence in rows.values():
         assert 0 <= advocacy <= 100 and 0 <= influence <= 100
     top3 = {k for k, v in rows.items() if v[1] in (1, 2, 3)}
