@@ -1,0 +1,124 @@
+"""Marts: what analysts query. Stance per message, engagement signals, graph metrics, scores."""
+
+import dagster as dg
+
+from pipelines.graph import build_graph_metrics
+from pipelines.partitions import daily_partitions
+from pipelines.resources import AdvocatesConfig, as_of_bounds
+from pipelines.scoring import build_scores
+from pipelines.settings import DEFAULT_SETTINGS
+from pipelines.signals import (
+    build_defense_events,
+    build_message_stance,
+    build_reciprocal_conversations,
+    build_share_events,
+    build_talk_back,
+)
+
+
+def _count(con, sql: str) -> int:
+    return con.execute(sql).fetchone()[0]
+
+
+@dg.asset(
+    group_name="marts",
+    deps=["staging_tables"],
+    partitions_def=daily_partitions,
+    kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec("no_orphan_defenses", asset="message_stance",
+                          description="every defense points at a criticism in the table"),
+    ],
+    description="marts.message_stance: stance toward the brand (favor/against/neutral, "
+    "-1..1) of every non-brand message that addresses or concerns it, with criticism and "
+    "defense flags.",
+)
+def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
+    brands = config.brands() or []
+    terms = {b.name: b.terms() for b in brands}
+    with config.connect() as con:
+        judged = build_message_stance(con, terms, workers=config.workers())
+        by_stance = dict(con.execute(
+            "SELECT stance, count(*) FROM marts.message_stance GROUP BY ALL").fetchall())
+        orphans = _count(con, """
+            SELECT count(*) FROM marts.message_stance d
+            ANTI JOIN marts.message_stance c
+              ON c.brand = d.brand AND c.platform = d.platform
+             AND c.message_id = d.defended_message_id AND c.stance = 'against'
+            WHERE d.is_defense""")
+    yield dg.MaterializeResult(metadata={"messages_judged": judged, **by_stance})
+    yield dg.AssetCheckResult(check_name="no_orphan_defenses", passed=orphans == 0,
+                              metadata={"orphans": orphans})
+
+
+@dg.asset(
+    group_name="marts",
+    deps=["message_stance"],
+    partitions_def=daily_partitions,
+    kinds={"duckdb"},
+    description="marts.defense_events, marts.share_events, marts.reciprocal_conversations "
+    "and marts.talk_back.",
+)
+def engagement_signals(context: dg.AssetExecutionContext, config: AdvocatesConfig):
+    as_of, _ = as_of_bounds(context.partition_key)
+    with config.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        build_defense_events(con)
+        build_share_events(con)
+        build_reciprocal_conversations(con)
+        build_talk_back(con, as_of)
+        con.execute("COMMIT")
+        counts = {
+            t: _count(con, f"SELECT count(*) FROM marts.{t}")
+            for t in ("defense_events", "share_events", "reciprocal_conversations", "talk_back")
+        }
+    return dg.MaterializeResult(metadata=counts)
+
+
+@dg.asset(
+    group_name="marts",
+    deps=["staging_tables"],
+    partitions_def=daily_partitions,
+    kinds={"duckdb", "networkx"},
+    description="marts.account_graph_metrics: PageRank, weighted in-degree, distinct "
+    "engagers, reciprocity and amplification per account in the engagement graph.",
+)
+def account_graph_metrics(context: dg.AssetExecutionContext, config: AdvocatesConfig):
+    as_of, _ = as_of_bounds(context.partition_key)
+    with config.connect() as con:
+        stats = build_graph_metrics(con, as_of, DEFAULT_SETTINGS)
+    return dg.MaterializeResult(metadata=stats)
+
+
+@dg.asset(
+    group_name="marts",
+    deps=["engagement_signals", "account_graph_metrics"],
+    partitions_def=daily_partitions,
+    kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec("scores_not_empty", asset="advocate_scores"),
+        dg.AssetCheckSpec("unique_score_keys", asset="advocate_scores",
+                          description="one row per (brand, platform, account_id)"),
+        dg.AssetCheckSpec("brand_accounts_not_scored", asset="advocate_scores"),
+    ],
+    description="marts.advocate_scores (role, advocacy and influence 0-100, rank, components, "
+    "reasons, evidence ids), marts.score_evidence and the marts.advocate_score_history "
+    "snapshot for this partition.",
+)
+def advocate_scores(context: dg.AssetExecutionContext, config: AdvocatesConfig):
+    as_of, as_of_date = as_of_bounds(context.partition_key)
+    with config.connect() as con:
+        rows = build_scores(con, as_of, as_of_date, DEFAULT_SETTINGS)
+        roles = dict(con.execute(
+            "SELECT role, count(*) FROM marts.advocate_scores GROUP BY ALL").fetchall())
+        dupes = _count(con, """SELECT count(*) FROM (SELECT brand, platform, account_id
+            FROM marts.advocate_scores GROUP BY ALL HAVING count(*) > 1)""")
+        self_scored = _count(con, """SELECT count(*) FROM marts.advocate_scores
+            SEMI JOIN staging.brand_accounts USING (brand, platform, account_id)""")
+    yield dg.MaterializeResult(metadata={"accounts_scored": rows, **roles})
+    yield dg.AssetCheckResult(check_name="scores_not_empty", passed=rows > 0,
+                              metadata={"rows": rows})
+    yield dg.AssetCheckResult(check_name="unique_score_keys", passed=dupes == 0,
+                              metadata={"duplicated_keys": dupes})
+    yield dg.AssetCheckResult(check_name="brand_accounts_not_scored", passed=self_scored == 0,
+                              metadata={"brand_rows": self_scored})

@@ -1,0 +1,50 @@
+"""Staging layer: raw loads deduplicated, linked into threads, and tied to brands."""
+
+import dagster as dg
+
+from pipelines.partitions import daily_partitions
+from pipelines.resources import AdvocatesConfig
+from pipelines.staging import build_staging
+
+UNIQUE_MESSAGES = "unique_message_keys"
+UNIQUE_ACCOUNTS = "unique_account_keys"
+
+
+@dg.asset(
+    group_name="staging",
+    deps=["raw_exports"],
+    partitions_def=daily_partitions,
+    kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec(UNIQUE_MESSAGES, asset="staging_tables",
+                          description="one row per (platform, message_id)"),
+        dg.AssetCheckSpec(UNIQUE_ACCOUNTS, asset="staging_tables",
+                          description="one row per (platform, account_id)"),
+    ],
+    description="staging.accounts, messages, actions, brand_accounts, interactions and "
+    "message_brands, rebuilt from raw in one transaction.",
+)
+def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
+    with config.connect() as con:
+        counts = build_staging(con, config.brands())
+        dup_messages = con.execute(
+            "SELECT count(*) FROM (SELECT platform, message_id FROM staging.messages"
+            " GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        dup_accounts = con.execute(
+            "SELECT count(*) FROM (SELECT platform, account_id FROM staging.accounts"
+            " GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        brands_found = con.execute(
+            "SELECT count(DISTINCT brand) FROM staging.brand_accounts"
+        ).fetchone()[0]
+    if not brands_found:
+        raise dg.Failure(
+            "no brand account found in the data: check the brand file "
+            f"({config.brands_path() or 'none given'}) against the handles in the exports"
+        )
+    yield dg.MaterializeResult(metadata={**counts, "brands_found": brands_found})
+    yield dg.AssetCheckResult(check_name=UNIQUE_MESSAGES, passed=dup_messages == 0,
+                              metadata={"duplicated_keys": dup_messages})
+    yield dg.AssetCheckResult(check_name=UNIQUE_ACCOUNTS, passed=dup_accounts == 0,
+                              metadata={"duplicated_keys": dup_accounts})

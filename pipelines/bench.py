@@ -1,0 +1,192 @@
+"""The benchmark: generate N interactions, run the whole Dagster job, report time and memory.
+
+The generated data set is a generic CSV (``docs/formats.md``) over several platforms' worth of
+accounts: 20% messages (posts naming a brand, replies, quotes), 50% likes, 25% shares, 5%
+follows, among N/10 accounts and 5 brands, spread over 90 days. Texts come from templates with
+fillers, so the stance model sees a realistic number of repeated texts.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+N_BRANDS = 5
+START = datetime(2026, 8, 1, tzinfo=UTC)
+DAYS = 90
+
+_OPENERS = [
+    "{b} rebooked me in minutes, great service",
+    "thanks {b} for sorting my order so fast",
+    "{b} is the worst, still waiting on my refund",
+    "why does {b} keep cancelling on me",
+    "anyone else tried the new thing from {b}?",
+    "honestly {b} has been solid for me this year",
+    "{b} lost my booking again, unbelievable",
+    "question for {b}: how do I change my plan",
+    "love the new {b} app update",
+    "{b} support has not replied in three days",
+]
+_FILLERS = [
+    "today", "again", "this morning", "last week", "on my trip", "at the airport",
+    "with the kids", "for the third time", "yesterday", "this weekend", "after work",
+    "before my meeting", "in the rain", "on the train", "at lunch", "", "!!", "lol",
+    "seriously", "tbh",
+]
+
+
+def generate_interactions(n: int, out_dir: Path, seed: int = 1) -> dict[str, int]:
+    """Write ``interactions.csv`` (generic CSV, N rows) and ``brands.toml`` into ``out_dir``."""
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_accounts = max(n // 10, 100)
+    brand_ids = np.arange(N_BRANDS)
+    kinds = rng.choice(
+        np.array(["msg", "like", "share", "follow"]), size=n, p=[0.2, 0.5, 0.25, 0.05]
+    )
+    # heavy-tailed activity: a few accounts are very active, most engage a few times
+    author = (n_accounts * rng.random(n) ** 3).astype(np.int64) + N_BRANDS
+    created = START.timestamp() + rng.uniform(0, DAYS * 86400, size=n)
+    order = np.argsort(created, kind="stable")
+    kinds, author, created = kinds[order], author[order], created[order]
+    ids = np.arange(n, dtype=np.int64) + 10_000_000
+    is_msg = kinds == "msg"
+    msg_idx = np.flatnonzero(is_msg)
+    # Brand accounts post 3% of messages; the rest are the public.
+    brand_author = rng.random(n) < 0.03
+    author = np.where(is_msg & brand_author, rng.integers(0, N_BRANDS, size=n), author)
+    # Targets: an earlier message (the last 100k messages, to keep threads plausible).
+    pos_in_msgs = np.searchsorted(msg_idx, np.arange(n))
+    back = rng.integers(1, 100_000, size=n)
+    target_pos = np.clip(pos_in_msgs - back, 0, None)
+    has_target = pos_in_msgs > 0
+    target_row = np.where(has_target, msg_idx[np.minimum(target_pos, len(msg_idx) - 1)], -1)
+    msg_kind = np.where(rng.random(n) < 0.45, "reply", np.where(rng.random(n) < 0.15,
+                                                                 "quote", "post"))
+    msg_kind = np.where(has_target, msg_kind, "post")
+    brand_of = rng.integers(0, N_BRANDS, size=n)
+    opener = rng.integers(0, len(_OPENERS), size=n)
+    filler = rng.integers(0, len(_FILLERS), size=n)
+    frame = pl.DataFrame(
+        {
+            "kind": kinds, "msg_kind": msg_kind, "author": author, "created": created,
+            "id": ids, "target_row": target_row, "brand": brand_of, "opener": opener,
+            "filler": filler,
+        }
+    )
+    target_lookup = frame.select(
+        pl.int_range(0, pl.len()).alias("target_row"),
+        pl.col("id").alias("target_id"),
+        pl.col("author").alias("target_author"),
+    )
+    frame = frame.join(target_lookup, on="target_row", how="left")
+    record_type = (
+        pl.when(pl.col("kind") == "msg").then(pl.col("msg_kind"))
+        .when(pl.col("target_id").is_null() & (pl.col("kind") != "follow")).then(pl.lit("post"))
+        .otherwise(pl.col("kind"))
+    )
+    frame = frame.with_columns(
+        record_type.alias("record_type"),
+        pl.format("u{}", pl.col("author")).alias("author_id"),
+        pl.format("user{}", pl.col("author")).alias("author_handle"),
+        (pl.col("author") * 7919 % 5000).alias("author_followers"),
+        pl.from_epoch((pl.col("created") * 1_000_000).cast(pl.Int64), time_unit="us")
+        .dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("created_at"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("author") < N_BRANDS)
+        .then(pl.format("Brand{}", pl.col("author")))
+        .otherwise(pl.col("author_handle")).alias("author_handle"),
+        pl.when(pl.col("author") < N_BRANDS)
+        .then(pl.lit(250_000)).otherwise(pl.col("author_followers")).alias("author_followers"),
+    )
+    text = pl.concat_str(
+        [
+            pl.lit(_OPENERS).list.get(pl.col("opener")).str.replace(
+                "{b}", pl.lit("@") + pl.lit([f"Brand{b}" for b in brand_ids]).list.get(pl.col("brand")),
+                literal=True,
+            ),
+            pl.lit(_FILLERS).list.get(pl.col("filler")),
+        ],
+        separator=" ",
+    )
+    is_text = pl.col("record_type").is_in(["post", "reply", "quote"])
+    target_author_id = pl.format("u{}", pl.col("target_author"))
+    csv = frame.with_columns(
+        pl.lit("benchnet").alias("platform"),
+        pl.when(is_text).then(text).otherwise(None).alias("text"),
+        pl.when(pl.col("record_type") == "reply").then(pl.col("target_id").cast(pl.String))
+        .otherwise(None).alias("parent_id"),
+        pl.when(pl.col("record_type") == "quote").then(pl.col("target_id").cast(pl.String))
+        .otherwise(None).alias("quoted_id"),
+        pl.when(pl.col("record_type").is_in(["share", "like"]))
+        .then(pl.col("target_id").cast(pl.String)).otherwise(None).alias("target_id"),
+        pl.when(pl.col("record_type") == "follow")
+        .then(pl.format("u{}", pl.col("brand")))
+        .when(pl.col("record_type").is_in(["share", "like"])).then(target_author_id)
+        .otherwise(None).alias("target_author_id"),
+        pl.col("id").cast(pl.String),
+    ).select(
+        "platform", "record_type", "id", "author_id", "author_handle", "author_followers",
+        "created_at", "text", "parent_id", "quoted_id", "target_id", "target_author_id",
+    )
+    csv.write_csv(out_dir / "interactions.csv")
+    brands = "\n".join(
+        f'[[brand]]\nname = "Brand {b}"\nkeywords = ["brand{b}"]\n'
+        f'[brand.accounts]\nbenchnet = ["Brand{b}"]\n'
+        for b in brand_ids
+    )
+    (out_dir / "brands.toml").write_text(brands, encoding="utf-8")
+    return {
+        "interactions": n,
+        "accounts": n_accounts,
+        "messages": int(csv.filter(pl.col("text").is_not_null()).height),
+    }
+
+
+def _peak_rss_gib() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    return own, children
+
+
+def run_benchmark(n: int, out: Path, workers: int, console: Console) -> dict[str, float]:
+    from pipelines.cli import run_pipeline, step_seconds
+
+    data_dir = out / "data"
+    for stale in (out / "advocates.duckdb", out / ".work" / "advocates.duckdb"):
+        stale.unlink(missing_ok=True)
+    started = time.perf_counter()
+    info = generate_interactions(n, data_dir)
+    generated = time.perf_counter() - started
+    console.print(f"Generated {info} in {generated:.1f} s")
+
+    started = time.perf_counter()
+    result = run_pipeline(
+        data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
+        date(2026, 10, 30), workers, quiet=True,
+    )
+    total = time.perf_counter() - started
+    if not result.success:
+        raise SystemExit("benchmark run failed")
+    stages = step_seconds(result)
+    own, children = _peak_rss_gib()
+    table = Table(title=f"Benchmark: {n:,} interactions")
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    for step, seconds in stages.items():
+        table.add_row(step, f"{seconds:.1f}")
+    table.add_row("[bold]end to end[/bold]", f"[bold]{total:.1f}[/bold]")
+    console.print(table)
+    console.print(
+        f"Peak memory: {own:.2f} GiB (pipeline process), {children:.2f} GiB (largest stance "
+        "worker)"
+    )
+    return {"total_s": total, "peak_gib": own, **stages}

@@ -1,0 +1,201 @@
+"""The ``advocates`` command: run the pipeline on a folder of exports, from the terminal."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.resources import DEFAULT_DB, DEFAULT_INPUT_DIR, DEFAULT_REPORT_DIR
+
+app = typer.Typer(
+    help="Advocate discovery: find the people who defend, share and talk with a brand.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+def run_pipeline(
+    input_dir: Path,
+    brands: Path | None,
+    db: Path,
+    report_dir: Path,
+    as_of: date,
+    workers: int = 0,
+    quiet: bool = False,
+):
+    """Run the Dagster job once, in this process, for the partition ``as_of``."""
+    import dagster as dg
+
+    from pipelines.definitions import advocates_job, build_definitions
+    from pipelines.resources import AdvocatesConfig
+
+    config = AdvocatesConfig(
+        input_dir=str(input_dir),
+        brands_file=str(brands) if brands else "",
+        database=str(db),
+        report_dir=str(report_dir),
+        stance_workers=workers,
+    )
+    job = build_definitions(config).resolve_job_def(advocates_job.name)
+    # Dagster's console log is for debugging; the CLI prints its own summary instead.
+    log_level = "ERROR" if quiet else os.environ.get("ADVOCATES_LOG_LEVEL", "WARNING")
+    return job.execute_in_process(
+        partition_key=as_of.isoformat(),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+
+
+def _step_summary(result) -> Table:
+    """One line per asset: how long it took and what it recorded."""
+    table = Table(title="Pipeline steps", show_edge=False)
+    for col in ("step", "seconds", "what it produced"):
+        table.add_column(col, overflow="fold")
+    notes: dict[str, list[str]] = {}
+    for event in result.all_events:
+        kind = event.event_type_value
+        if kind == "ASSET_MATERIALIZATION":
+            metadata = event.event_specific_data.materialization.metadata
+            notes[event.step_key] = [
+                f"{k}={v.value}" for k, v in metadata.items()
+                if isinstance(v.value, int | float) and not isinstance(v.value, bool)
+            ]
+        elif kind == "STEP_SUCCESS":
+            seconds = event.event_specific_data.duration_ms / 1000
+            table.add_row(event.step_key, f"{seconds:.1f}",
+                          ", ".join(notes.get(event.step_key, [])))
+    return table
+
+
+def step_seconds(result) -> dict[str, float]:
+    """Wall time of each successful step of a run, in seconds."""
+    return {
+        event.step_key: event.event_specific_data.duration_ms / 1000
+        for event in result.all_events
+        if event.event_type_value == "STEP_SUCCESS"
+    }
+
+
+def _top_advocates(db: Path, top: int) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            """
+            SELECT brand, rank, coalesce(handle, account_id), role, advocacy_score,
+                   influence_score, reasons
+            FROM marts.advocate_scores
+            WHERE rank <= ? AND role IN ('champion', 'advocate')
+            ORDER BY brand, rank
+            """,
+            [top],
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"Top {top} advocates per brand")
+    for col in ("brand", "rank", "account", "role", "advocacy", "influence", "why"):
+        table.add_column(col, overflow="fold")
+    for brand, rank, handle, role, adv, inf, reasons in rows:
+        table.add_row(brand, str(rank), handle, role, f"{adv:.0f}", f"{inf:.0f}",
+                      (reasons or "")[:90])
+    console.print(table)
+
+
+@app.command()
+def run(
+    input: Path = typer.Option(  # noqa: A002 (the option is called --input)
+        Path(DEFAULT_INPUT_DIR), "--input", "-i",
+        help="Folder of export files (every file in it, recursively; format detected from "
+        "content).",
+    ),
+    brands: Path | None = typer.Option(
+        None, "--brands", "-b",
+        help="Brand configuration (TOML). Default: brands.toml inside --input if present, "
+        "otherwise accounts the export marks as companies (TWCS) become the brands.",
+    ),
+    db: Path = typer.Option(
+        Path(DEFAULT_DB), "--db",
+        help="Published DuckDB file for analysts; the run works on a copy beside it "
+        "(.work/) and replaces this file only when everything succeeded.",
+    ),
+    report_dir: Path = typer.Option(
+        Path(DEFAULT_REPORT_DIR), "--report-dir", help="Where advocates.html and .csv go."
+    ),
+    as_of: str = typer.Option(
+        None, "--as-of",
+        help="Score everything up to the end of this day (YYYY-MM-DD, UTC). Default: today.",
+        show_default=False,
+    ),
+    workers: int = typer.Option(
+        0, "--workers", help="Processes for stance scoring (0: one per CPU core)."
+    ),
+    top: int = typer.Option(5, "--top", help="Advocates per brand to print at the end."),
+) -> None:
+    """Run the whole pipeline on a folder of exports and write the database and report."""
+    if not input.is_dir():
+        console.print(f"[red]Input folder not found: {input}[/red]")
+        raise typer.Exit(2)
+    if brands is not None and not brands.is_file():
+        console.print(f"[red]Brand file not found: {brands}[/red]")
+        raise typer.Exit(2)
+    try:
+        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError:
+        console.print(f"[red]--as-of must be a date like 2026-11-01, got {as_of!r}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Scoring exports in [bold]{input}[/bold] as of {day}")
+    started = time.perf_counter()
+    with console.status("Running the pipeline (load, stage, judge stance, score, report)..."):
+        result = run_pipeline(input, brands, db, report_dir, day, workers)
+    console.print(_step_summary(result))
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                console.print(f"[red]{event.step_key}: {error.message.strip()}[/red]")
+        console.print("[red]The run failed; the previous database and report are unchanged."
+                      "[/red]")
+        raise typer.Exit(1)
+    console.print(f"Done in {time.perf_counter() - started:.1f} s")
+    console.print(f"Database: [bold]{db}[/bold]  (query with: duckdb {db})")
+    console.print(f"Report:   [bold]{report_dir / 'advocates.html'}[/bold] and advocates.csv")
+    _top_advocates(db, top)
+
+
+@app.command()
+def sample(
+    out: Path = typer.Option(Path(DEFAULT_INPUT_DIR), "--out", help="Where to write."),
+    seed: int = typer.Option(7, "--seed", help="Random seed (7 gives the bundled sample)."),
+) -> None:
+    """Regenerate the bundled sample exports (deterministic for a seed)."""
+    from pipelines.sample_data import generate_sample
+
+    counts = generate_sample(out, seed=seed)
+    console.print(f"Wrote sample exports to {out}: {counts}")
+
+
+@app.command()
+def bench(
+    interactions: int = typer.Option(1_000_000, "--interactions", "-n",
+                                     help="How many interactions to generate."),
+    out: Path = typer.Option(Path("bench-out"), "--out", help="Scratch folder."),
+    workers: int = typer.Option(0, "--workers", help="Stance scoring processes."),
+) -> None:
+    """Generate N interactions, run the full pipeline, print time per stage and peak memory."""
+    from pipelines.bench import run_benchmark
+
+    os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
+    run_benchmark(interactions, out, workers, console)
+
+
+if __name__ == "__main__":
+    app()

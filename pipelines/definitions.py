@@ -1,0 +1,54 @@
+"""The whole pipeline in one place: assets in the order data moves, the job, the schedule."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import marts, raw, reports, staging
+from pipelines.resources import AdvocatesConfig, config_from_env
+
+ALL_ASSETS = [
+    raw.raw_exports,
+    staging.staging_tables,
+    marts.message_stance,
+    marts.engagement_signals,
+    marts.account_graph_metrics,
+    marts.advocate_scores,
+    reports.advocate_report,
+    reports.published_database,
+]
+
+advocates_job = dg.define_asset_job(
+    "advocates_job",
+    selection=dg.AssetSelection.assets(*ALL_ASSETS),
+    description="Load the exports, score every account that engaged with a brand, write the "
+    "report and publish the database.",
+    executor_def=dg.in_process_executor,  # DuckDB takes one writer at a time
+)
+
+
+@dg.schedule(job=advocates_job, cron_schedule="0 2 * * *", execution_timezone="UTC")
+def nightly_advocates(context: dg.ScheduleEvaluationContext):
+    """At 02:00 UTC, score the day that just ended (yesterday's partition)."""
+    day = context.scheduled_execution_time.date()
+    key = dg.DailyPartitionsDefinition(start_date="2017-01-01").get_partition_key_for_timestamp(
+        context.scheduled_execution_time.timestamp() - 86400
+    )
+    return dg.RunRequest(run_key=f"nightly-{day}", partition_key=key)
+
+
+def build_definitions(
+    config: AdvocatesConfig | None = None, loggers: dict | None = None
+) -> dg.Definitions:
+    """The definitions with run settings from ``config`` (default: environment variables)
+    and, optionally, loggers that replace Dagster's console logger."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[advocates_job],
+        schedules=[nightly_advocates],
+        resources={"config": config or config_from_env()},
+        loggers=loggers,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,212 @@
+"""Read the marts into the report's plain data (``pipelines.report``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import duckdb
+
+from pipelines.report import (
+    AccountRow,
+    BrandReport,
+    Evidence,
+    RunSummary,
+    TalkBackRow,
+)
+from pipelines.settings import ScoringSettings
+
+# Words that mark a brand post as promotion rather than conversation.
+PROMOTION_PATTERN = (
+    r"(%\s*off|\bsale\b|\bdeal|\boffer|\bdiscount|\bpromo|\bbook now|\border now|\bshop\b"
+    r"|\bbuy\b|\blimited time|\bnew\b.*\b(menu|route|plan|flavou?r|launch)|\blaunch|\bfree\b)"
+)
+
+COMPONENT_COLUMNS = (
+    "defenses", "shares", "conversations", "conversation_turns", "favor_messages",
+    "criticisms", "messages_about_brand", "pagerank", "amplification", "distinct_engagers",
+    "reciprocity",
+)
+
+
+def profile_url(platform: str, handle: str | None) -> str | None:
+    """A link to the account's profile where the platform's URL scheme is known."""
+    if not handle:
+        return None
+    if platform == "twitter" and not handle.isdigit():
+        return f"https://x.com/{handle}"
+    if platform == "mastodon" and "@" in handle.strip("@"):
+        user, _, server = handle.strip("@").partition("@")
+        return f"https://{server}/@{user}"
+    if platform == "reddit":
+        return f"https://www.reddit.com/user/{handle}"
+    if platform == "bluesky":
+        return f"https://bsky.app/profile/{handle}"
+    return None
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, brand: str) -> dict[tuple[str, str], list]:
+    out: dict[tuple[str, str], list[Evidence]] = {}
+    for row in _rows(
+        con,
+        "SELECT * FROM marts.score_evidence WHERE brand = ? ORDER BY evidence_rank",
+        [brand],
+    ):
+        out.setdefault((row["platform"], row["account_id"]), []).append(
+            Evidence(
+                message_id=row["message_id"],
+                kind=row["kind"],
+                excerpt=row["excerpt"] or "",
+                url=row["url"],
+                created_at=row["created_at"],
+            )
+        )
+    return out
+
+
+def _account_row(row: dict, evidence: dict) -> AccountRow:
+    return AccountRow(
+        rank=row["rank"],
+        platform=row["platform"],
+        account_id=row["account_id"],
+        handle=row["handle"],
+        display_name=row["display_name"],
+        role=row["role"],
+        advocacy_score=row["advocacy_score"],
+        influence_score=row["influence_score"],
+        followers=row["followers_count"],
+        components={c: row[c] for c in COMPONENT_COLUMNS},
+        reasons=tuple(r for r in (row["reasons"] or "").split("; ") if r),
+        evidence=tuple(evidence.get((row["platform"], row["account_id"]), ())),
+        profile_url=profile_url(row["platform"], row["handle"]),
+    )
+
+
+def brand_activity(con: duckdb.DuckDBPyConnection, brand: str) -> dict[str, float]:
+    """How the brand itself behaves: how much it posts, how much of that is promotion, and
+    how often it answers the people who talk to it."""
+    row = con.execute(
+        """
+        WITH own AS (
+            SELECT m.* FROM staging.messages m
+            JOIN staging.brand_accounts b
+              ON b.platform = m.platform AND b.account_id = m.author_id AND b.role = 'brand'
+            WHERE b.brand = $brand
+        ),
+        inbound AS (
+            SELECT platform, message_id FROM marts.message_stance
+            WHERE brand = $brand AND addressed_to_brand
+        ),
+        answered AS (
+            SELECT DISTINCT i.platform, i.message_id FROM inbound i
+            JOIN own o ON o.platform = i.platform AND o.parent_id = i.message_id
+        )
+        SELECT (SELECT count(*) FROM own WHERE kind <> 'reply') AS brand_posts,
+               (SELECT count(*) FROM own WHERE kind <> 'reply'
+                  AND regexp_matches(lower(text), $promo)) AS promotional_posts,
+               (SELECT count(*) FROM own WHERE kind = 'reply') AS replies_sent,
+               (SELECT count(*) FROM inbound) AS messages_received,
+               (SELECT count(*) FROM answered) AS messages_answered
+        """,
+        {"brand": brand, "promo": PROMOTION_PATTERN},
+    ).fetchone()
+    posts, promo, replies, received, answered = row
+    return {
+        "brand_posts": posts,
+        "promotional_share": promo / posts if posts else 0.0,
+        "replies_sent": replies,
+        "messages_received": received,
+        "reply_rate": answered / received if received else 0.0,
+    }
+
+
+def brand_reports(
+    con: duckdb.DuckDBPyConnection, settings: ScoringSettings
+) -> list[BrandReport]:
+    reports = []
+    brands = [r[0] for r in con.execute(
+        "SELECT DISTINCT brand FROM marts.advocate_scores ORDER BY brand").fetchall()]
+    for brand in brands:
+        evidence = _evidence(con, brand)
+        base = "SELECT * FROM marts.advocate_scores WHERE brand = ?"
+        advocates = _rows(
+            con,
+            f"{base} AND role IN ('champion', 'advocate') ORDER BY rank LIMIT ?",
+            [brand, settings.report_top_advocates],
+        )
+        influencers = _rows(
+            con,
+            f"{base} AND excluded_reason IS NULL ORDER BY influence_score DESC, rank LIMIT ?",
+            [brand, settings.report_top_influencers],
+        )
+        detractors = _rows(
+            con,
+            f"{base} AND role = 'detractor' ORDER BY net_advocacy, influence_score DESC LIMIT ?",
+            [brand, settings.report_top_detractors],
+        )
+        talk_back = _rows(
+            con,
+            """SELECT t.*, a.handle FROM marts.talk_back t
+               JOIN staging.accounts a USING (platform, account_id)
+               LEFT JOIN marts.advocate_scores s USING (brand, platform, account_id)
+               WHERE t.brand = ? AND s.excluded_reason IS NULL
+               ORDER BY t.created_at DESC LIMIT ?""",
+            [brand, settings.report_talk_back],
+        )
+        scored = con.execute(
+            "SELECT count(*) FROM marts.advocate_scores WHERE brand = ?", [brand]
+        ).fetchone()[0]
+        reports.append(
+            BrandReport(
+                brand=brand,
+                accounts_scored=scored,
+                advocates=tuple(_account_row(r, evidence) for r in advocates),
+                influencers=tuple(_account_row(r, evidence) for r in influencers),
+                detractors=tuple(_account_row(r, evidence) for r in detractors),
+                talk_back=tuple(
+                    TalkBackRow(
+                        platform=r["platform"],
+                        account_id=r["account_id"],
+                        handle=r["handle"],
+                        message_id=r["message_id"],
+                        excerpt=r["excerpt"] or "",
+                        url=r["url"],
+                        created_at=r["created_at"],
+                        waiting_days=r["waiting_days"],
+                    )
+                    for r in talk_back
+                ),
+                brand_activity=brand_activity(con, brand),
+            )
+        )
+    return reports
+
+
+def run_summary(
+    con: duckdb.DuckDBPyConnection, as_of: date, input_dir: str, database: str
+) -> RunSummary:
+    files = con.execute("SELECT count(*) FROM raw.files").fetchone()[0]
+    loaded = {
+        t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
+        for t in ("accounts", "messages", "actions")
+    }
+    rejected_by_file = dict(
+        con.execute(
+            "SELECT source_file, count(*) FROM raw.rejects GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    )
+    return RunSummary(
+        generated_at=datetime.now(UTC),
+        as_of=as_of,
+        input_dir=input_dir,
+        database=database,
+        files_read=files,
+        records_loaded=loaded,
+        records_rejected=sum(rejected_by_file.values()),
+        rejected_by_file=rejected_by_file,
+    )

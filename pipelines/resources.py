@@ -1,0 +1,99 @@
+"""Run settings and the DuckDB connections the assets use.
+
+Two database files: the run writes a *working* database (it keeps the raw layer and the file
+registry between runs, so nightly runs are incremental) and, only when every asset succeeded,
+copies it over the *published* database that analysts query. A failed run therefore leaves the
+previous published database and report untouched, and analysts never read a file being written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.brands import Brand, load_brands
+
+DEFAULT_INPUT_DIR = "data/sample"
+DEFAULT_DB = "out/advocates.duckdb"
+DEFAULT_REPORT_DIR = "out/report"
+
+
+class AdvocatesConfig(dg.ConfigurableResource):
+    """Where the run reads exports and writes its outputs (environment variables in brackets
+    set the defaults for Dagster runs: ADVOCATES_INPUT_DIR, ADVOCATES_BRANDS, ADVOCATES_DB,
+    ADVOCATES_REPORT_DIR, ADVOCATES_WORKERS)."""
+
+    input_dir: str = DEFAULT_INPUT_DIR
+    brands_file: str = ""  # empty: <input_dir>/brands.toml if present, else inferred brands
+    database: str = DEFAULT_DB  # the published database analysts query
+    report_dir: str = DEFAULT_REPORT_DIR
+    stance_workers: int = 0  # 0: one per CPU core
+
+    @property
+    def working_database(self) -> Path:
+        published = Path(self.database)
+        return published.parent / ".work" / published.name
+
+    def brands_path(self) -> Path | None:
+        if self.brands_file:
+            return Path(self.brands_file)
+        default = Path(self.input_dir) / "brands.toml"
+        return default if default.is_file() else None
+
+    def brands(self) -> list[Brand] | None:
+        path = self.brands_path()
+        return load_brands(path) if path else None
+
+    def report_dir_path(self) -> Path:
+        return Path(self.report_dir)
+
+    def workers(self) -> int:
+        return self.stance_workers or (os.cpu_count() or 1)
+
+    @contextmanager
+    def connect(self):
+        """A connection to the working database, in UTC."""
+        path = self.working_database
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            for schema in ("raw", "staging", "marts"):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            yield con
+        finally:
+            con.close()
+
+    def publish(self) -> Path:
+        """Copy the working database over the published one, atomically."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+        target = Path(self.database)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(self.working_database, tmp)
+        os.replace(tmp, target)
+        return target
+
+
+def config_from_env() -> AdvocatesConfig:
+    return AdvocatesConfig(
+        input_dir=os.environ.get("ADVOCATES_INPUT_DIR", DEFAULT_INPUT_DIR),
+        brands_file=os.environ.get("ADVOCATES_BRANDS", ""),
+        database=os.environ.get("ADVOCATES_DB", DEFAULT_DB),
+        report_dir=os.environ.get("ADVOCATES_REPORT_DIR", DEFAULT_REPORT_DIR),
+        stance_workers=int(os.environ.get("ADVOCATES_WORKERS", "0")),
+    )
+
+
+def as_of_bounds(partition_key: str) -> tuple[str, str]:
+    """A daily partition ``YYYY-MM-DD`` scores everything before the end of that day (UTC).
+    Returns (as-of timestamp, as-of date) as ISO strings."""
+    day = date.fromisoformat(partition_key)
+    return f"{day + timedelta(days=1)} 00:00:00+00", day.isoformat()

@@ -1,0 +1,185 @@
+"""The whole Dagster job on the bundled sample: tables, ranks against planted roles, re-runs,
+and a failed run leaving the previous outputs alone."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app, run_pipeline
+from tests.conftest import SAMPLE_DIR
+
+AS_OF = date(2026, 10, 31)
+ADVOCATE_ROLES = {"defender", "sharer", "conversationalist"}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    db, report = out / "advocates.duckdb", out / "report"
+    result = run_pipeline(SAMPLE_DIR, None, db, report, AS_OF, workers=1, quiet=True)
+    assert result.success
+    return out, db, report
+
+
+def _query(db: Path, sql: str, *params):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def _planted() -> dict[tuple[str, str, str], str]:
+    with (SAMPLE_DIR / "_planted_roles.csv").open(newline="", encoding="utf-8") as fh:
+        return {
+            (r["brand"], r["platform"], r["account_id"]): r["planted_role"]
+            for r in csv.DictReader(fh)
+        }
+
+
+def test_documented_marts_exist(sample_run):
+    _, db, _ = sample_run
+    columns = {
+        (t, c)
+        for t, c in _query(
+            db,
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'marts'",
+        )
+    }
+    for col in ("platform", "message_id", "author_id", "brand", "stance", "stance_score",
+                "is_defense", "defended_message_id"):
+        assert ("message_stance", col) in columns
+    for col in ("brand", "platform", "account_id", "handle", "role", "advocacy_score",
+                "influence_score", "rank", "defenses", "shares", "conversations",
+                "favor_messages", "criticisms", "pagerank", "amplification"):
+        assert ("advocate_scores", col) in columns
+    for table in ("defense_events", "reciprocal_conversations", "share_events", "talk_back"):
+        assert _query(db, f"SELECT count(*) FROM marts.{table}")[0][0] > 0, table
+
+
+def test_every_brand_is_scored(sample_run):
+    _, db, _ = sample_run
+    brands = {r[0] for r in _query(db, "SELECT DISTINCT brand FROM marts.advocate_scores")}
+    assert brands == {"Northwind Air", "Pixel Coffee", "Lumen Mobile"}
+
+
+def test_planted_advocates_fill_the_top(sample_run):
+    _, db, _ = sample_run
+    planted = _planted()
+    for brand in ("Northwind Air", "Pixel Coffee", "Lumen Mobile"):
+        expected = [k for k, role in planted.items() if k[0] == brand and role in ADVOCATE_ROLES]
+        k = min(10, len(expected))
+        top = _query(
+            db,
+            "SELECT brand, platform, account_id FROM marts.advocate_scores"
+            " WHERE brand = ? AND rank <= ? ORDER BY rank",
+            brand, k,
+        )
+        hits = sum(planted.get(tuple(row)) in ADVOCATE_ROLES for row in top)
+        assert hits / k >= 0.8, f"{brand}: precision@{k} = {hits}/{k}"
+
+
+def test_no_detractor_or_spammer_is_called_an_advocate(sample_run):
+    _, db, _ = sample_run
+    planted = _planted()
+    rows = _query(
+        db,
+        "SELECT brand, platform, account_id, role FROM marts.advocate_scores"
+        " WHERE role IN ('champion', 'advocate')",
+    )
+    wrong = [r for r in rows if planted.get(tuple(r[:3])) in ("detractor", "spammer")]
+    assert wrong == []
+    detractors = {
+        tuple(r[:3])
+        for r in _query(
+            db, "SELECT brand, platform, account_id FROM marts.advocate_scores"
+            " WHERE role = 'detractor'")
+    }
+    planted_detractors = {k for k, v in planted.items() if v == "detractor"}
+    assert len(detractors & planted_detractors) >= 0.8 * len(planted_detractors)
+
+
+def test_malformed_records_are_set_aside(sample_run):
+    _, db, _ = sample_run
+    rejects = _query(db, "SELECT source_file, position, reason FROM raw.rejects")
+    files = {Path(f).name for f, _, _ in rejects}
+    assert {"twitter_search_northwind_pixel.jsonl", "twcs_lumen_support.csv",
+            "mastodon_northwind.csv"} <= files
+    assert all(pos is not None and reason for _, pos, reason in rejects)
+
+
+def test_report_has_every_brand_and_escapes_text(sample_run):
+    _, _, report = sample_run
+    html = (report / "advocates.html").read_text(encoding="utf-8")
+    for brand in ("Northwind Air", "Pixel Coffee", "Lumen Mobile"):
+        assert brand in html
+    assert "Talk back" in html
+    assert "<script" not in html.lower()
+    rows = list(csv.DictReader((report / "advocates.csv").open(encoding="utf-8")))
+    assert {r["section"] for r in rows} >= {"advocate", "detractor", "talk_back"}
+
+
+def test_rerun_is_idempotent(sample_run, tmp_path):
+    out, db, _ = sample_run
+    copy = tmp_path / "again"
+    shutil.copytree(out, copy)
+    before = _query(copy / "advocates.duckdb",
+                    "SELECT brand, account_id, rank, advocacy_score FROM marts.advocate_scores"
+                    " ORDER BY ALL")
+    counts = "SELECT (SELECT count(*) FROM raw.messages), (SELECT count(*) FROM raw.actions)"
+    raw_before = _query(copy / "advocates.duckdb", counts)
+    result = run_pipeline(SAMPLE_DIR, None, copy / "advocates.duckdb", copy / "report", AS_OF,
+                          workers=1, quiet=True)
+    assert result.success
+    after = _query(copy / "advocates.duckdb",
+                   "SELECT brand, account_id, rank, advocacy_score FROM marts.advocate_scores"
+                   " ORDER BY ALL")
+    assert after == before
+    assert _query(copy / "advocates.duckdb", counts) == raw_before
+    # a second partition adds a snapshot without touching the first
+    result = run_pipeline(SAMPLE_DIR, None, copy / "advocates.duckdb", copy / "report",
+                          date(2026, 10, 15), workers=1, quiet=True)
+    assert result.success
+    snapshots = _query(
+        copy / "advocates.duckdb",
+        "SELECT as_of_date, count(*), count(DISTINCT (brand, platform, account_id))"
+        " FROM marts.advocate_score_history GROUP BY 1 ORDER BY 1",
+    )
+    assert [s[0] for s in snapshots] == [date(2026, 10, 15), AS_OF]
+    assert all(total == distinct for _, total, distinct in snapshots)
+
+
+def test_failed_run_keeps_previous_outputs(sample_run, tmp_path):
+    out, _, _ = sample_run
+    copy = tmp_path / "failing"
+    shutil.copytree(out, copy)
+    db_bytes = (copy / "advocates.duckdb").read_bytes()
+    html = (copy / "report" / "advocates.html").read_text(encoding="utf-8")
+    wrong_brands = tmp_path / "brands.toml"
+    wrong_brands.write_text('[[brand]]\nname = "Nobody"\n[brand.accounts]\ntwitter = ["nobody"]\n')
+    result = run_pipeline(SAMPLE_DIR, wrong_brands, copy / "advocates.duckdb", copy / "report",
+                          AS_OF, workers=1, quiet=True)
+    assert not result.success
+    assert (copy / "advocates.duckdb").read_bytes() == db_bytes
+    assert (copy / "report" / "advocates.html").read_text(encoding="utf-8") == html
+
+
+def test_cli_help_documents_every_option():
+    result = CliRunner().invoke(app, ["run", "--help"])
+    assert result.exit_code == 0
+    for option in ("--input", "--brands", "--db", "--report-dir", "--as-of", "--workers"):
+        assert option in result.output
+
+
+def test_cli_rejects_missing_input(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--input", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "Input folder not found" in result.output
