@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 
 from assets import marts, raw, reports, staging
@@ -30,11 +32,8 @@ advocates_job = dg.define_asset_job(
 @dg.schedule(job=advocates_job, cron_schedule="0 2 * * *", execution_timezone="UTC")
 def nightly_advocates(context: dg.ScheduleEvaluationContext):
     """At 02:00 UTC, score the day that just ended (yesterday's partition)."""
-    day = context.scheduled_execution_time.date()
-    key = dg.DailyPartitionsDefinition(start_date="2017-01-01").get_partition_key_for_timestamp(
-        context.scheduled_execution_time.timestamp() - 86400
-    )
-    return dg.RunRequest(run_key=f"nightly-{day}", partition_key=key)
+    yesterday = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+    return dg.RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday)
 
 
 def build_definitions(

@@ -1,0 +1,91 @@
+"""Which format a file is in, judged from its content (never its name).
+
+``REGISTRY`` lists the formats in the order they are tried: each has a name, a one-line
+description, a sniff function (``Head -> bool``, looking at the first 64 KiB, or the first
+lines for JSON lines) and a parse function (``(path, source, head) -> ParsedFile``). To add a
+format, write a module with those and append a :class:`Format` here; put more specific
+formats before more general ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.formats import generic_csv, twcs, twitter_v2
+from pipelines.formats.common import Head, excerpt, read_head, rejects_frame
+from pipelines.model import ParsedFile
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    sniff: Callable[[Head], bool]
+    parse: Callable[[Path, str, Head], ParsedFile]
+
+
+REGISTRY: list[Format] = [
+    Format(twitter_v2.NAME, twitter_v2.DESCRIPTION, twitter_v2.sniff, twitter_v2.parse),
+    Format(twcs.NAME, twcs.DESCRIPTION, twcs.sniff, twcs.parse),
+    Format(generic_csv.NAME, generic_csv.DESCRIPTION, generic_csv.sniff, generic_csv.parse),
+]
+
+
+def formats() -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, f.description) for f in REGISTRY)
+
+
+def understood() -> str:
+    return "; ".join(f"{f.name} ({f.description})" for f in REGISTRY)
+
+
+def detect(head: Head) -> Format | None:
+    """The first registered format whose sniff accepts the head, else None."""
+    for fmt in REGISTRY:
+        try:
+            if fmt.sniff(head):
+                return fmt
+        except Exception:  # a sniff that trips over odd content just says no
+            continue
+    return None
+
+
+def _whole_file_reject(
+    source: str, reason: str, raw: bytes | str | None, fmt: str = UNKNOWN
+) -> ParsedFile:
+    return ParsedFile(
+        source_file=source,
+        source_format=fmt,
+        rejects=rejects_frame(fmt, source, [(None, reason, excerpt(raw))]),
+    )
+
+
+def parse_file(path: str | Path) -> ParsedFile:
+    """Detect the format of ``path`` from its content and parse it. Never raises for bad
+    content: an unreadable or unrecognised file comes back as one reject."""
+    source = str(path)
+    path = Path(path)
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        reason = f"{source}: cannot read the file ({exc.strerror or exc})"
+        return _whole_file_reject(source, reason, None)
+    fmt = detect(head)
+    if fmt is None:
+        if head.size == 0:
+            why = "the file is empty"
+        elif head.utf8_error:
+            why = f"the file is not UTF-8 text ({head.utf8_error})"
+        else:
+            why = "not in any format this pipeline understands"
+        reason = f"{source}: {why}; formats understood: {understood()}"
+        return _whole_file_reject(source, reason, head.raw)
+    try:
+        return fmt.parse(path, source, head)
+    except Exception as exc:  # the parser gave up on the whole file: say so, do not raise
+        reason = f"{source}: could not be parsed as {fmt.name}: {type(exc).__name__}: {exc}"
+        return _whole_file_reject(source, reason[:2000], head.raw, fmt.name)
