@@ -107,11 +107,11 @@ def generate_interactions(n: int, out_dir: Path, seed: int = 1) -> dict[str, int
         pl.when(pl.col("author") < N_BRANDS)
         .then(pl.lit(250_000)).otherwise(pl.col("author_followers")).alias("author_followers"),
     )
+    handle = pl.lit([f"Brand{b}" for b in brand_ids]).list.get(pl.col("brand"))
     text = pl.concat_str(
         [
             pl.lit(_OPENERS).list.get(pl.col("opener")).str.replace(
-                "{b}", pl.lit("@") + pl.lit([f"Brand{b}" for b in brand_ids]).list.get(pl.col("brand")),
-                literal=True,
+                "{b}", pl.lit("@") + handle, literal=True
             ),
             pl.lit(_FILLERS).list.get(pl.col("filler")),
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import duckdb
+import polars as pl
 
 from pipelines.report import (
     AccountRow,
@@ -50,13 +51,28 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _evidence(con: duckdb.DuckDBPyConnection, brand: str) -> dict[tuple[str, str], list]:
+def _evidence(
+    con: duckdb.DuckDBPyConnection, brand: str, accounts: list[dict]
+) -> dict[tuple[str, str], list[Evidence]]:
+    """Evidence for the accounts the report shows (not the whole brand: that can be millions
+    of rows)."""
     out: dict[tuple[str, str], list[Evidence]] = {}
-    for row in _rows(
+    keys = sorted({(a["platform"], a["account_id"]) for a in accounts})
+    if not keys:
+        return out
+    shown = pl.DataFrame(
+        keys, schema={"platform": pl.String, "account_id": pl.String}, orient="row"
+    )
+    con.register("_shown_accounts", shown)
+    rows = _rows(
         con,
-        "SELECT * FROM marts.score_evidence WHERE brand = ? ORDER BY evidence_rank",
+        "SELECT e.* FROM marts.score_evidence e"
+        " SEMI JOIN _shown_accounts USING (platform, account_id)"
+        " WHERE e.brand = ? ORDER BY e.evidence_rank",
         [brand],
-    ):
+    )
+    con.unregister("_shown_accounts")
+    for row in rows:
         out.setdefault((row["platform"], row["account_id"]), []).append(
             Evidence(
                 message_id=row["message_id"],
@@ -132,7 +148,6 @@ def brand_reports(
     brands = [r[0] for r in con.execute(
         "SELECT DISTINCT brand FROM marts.advocate_scores ORDER BY brand").fetchall()]
     for brand in brands:
-        evidence = _evidence(con, brand)
         base = "SELECT * FROM marts.advocate_scores WHERE brand = ?"
         advocates = _rows(
             con,
@@ -158,6 +173,7 @@ def brand_reports(
                ORDER BY t.created_at DESC LIMIT ?""",
             [brand, settings.report_talk_back],
         )
+        evidence = _evidence(con, brand, advocates + influencers + detractors)
         scored = con.execute(
             "SELECT count(*) FROM marts.advocate_scores WHERE brand = ?", [brand]
         ).fetchone()[0]

@@ -27,13 +27,14 @@ DEFAULT_REPORT_DIR = "out/report"
 class AdvocatesConfig(dg.ConfigurableResource):
     """Where the run reads exports and writes its outputs (environment variables in brackets
     set the defaults for Dagster runs: ADVOCATES_INPUT_DIR, ADVOCATES_BRANDS, ADVOCATES_DB,
-    ADVOCATES_REPORT_DIR, ADVOCATES_WORKERS)."""
+    ADVOCATES_REPORT_DIR, ADVOCATES_WORKERS, ADVOCATES_DUCKDB_MEMORY)."""
 
     input_dir: str = DEFAULT_INPUT_DIR
     brands_file: str = ""  # empty: <input_dir>/brands.toml if present, else inferred brands
     database: str = DEFAULT_DB  # the published database analysts query
     report_dir: str = DEFAULT_REPORT_DIR
     stance_workers: int = 0  # 0: one per CPU core
+    duckdb_memory_limit: str = "4GB"  # DuckDB spills to disk beyond this
 
     @property
     def working_database(self) -> Path:
@@ -64,6 +65,9 @@ class AdvocatesConfig(dg.ConfigurableResource):
         con = duckdb.connect(str(path))
         try:
             con.execute("SET TimeZone = 'UTC'")
+            # Spill to disk rather than grow past this; row order is never relied upon.
+            con.execute(f"SET memory_limit = '{self.duckdb_memory_limit}'")
+            con.execute("SET preserve_insertion_order = false")
             for schema in ("raw", "staging", "marts"):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             yield con
@@ -89,6 +93,7 @@ def config_from_env() -> AdvocatesConfig:
         database=os.environ.get("ADVOCATES_DB", DEFAULT_DB),
         report_dir=os.environ.get("ADVOCATES_REPORT_DIR", DEFAULT_REPORT_DIR),
         stance_workers=int(os.environ.get("ADVOCATES_WORKERS", "0")),
+        duckdb_memory_limit=os.environ.get("ADVOCATES_DUCKDB_MEMORY", "4GB"),
     )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 
 import duckdb
-import polars as pl
 
 from pipelines.brands import Brand, brand_account_rows
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA = Path(os.environ.get("ADVOCATES_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real"))
+REAL_DATA = Path(
+    os.environ.get("ADVOCATES_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real")
+)
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
 

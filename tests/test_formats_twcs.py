@@ -281,3 +281,25 @@ def test_property_rows_loaded_or_rejected(tmp_path_factory, texts, garbage, data
         assert got.get(tweet_id) == line, (tweet_id, line, got)
     for line in garbage_lines:
         assert line in rejected or line in got.values()
+
+
+def test_retweet_text_becomes_a_share_of_that_account(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "rt.csv",
+        [
+            ["10", "AcmeCare", "False", "Tue Oct 31 10:00:00 +0000 2017", "New plans!", "", ""],
+            ["11", "555", "True", "Tue Oct 31 11:00:00 +0000 2017",
+             "RT @AcmeCare: New plans!", "", ""],
+            ["12", "556", "True", "Tue Oct 31 12:00:00 +0000 2017",
+             "RT @AcmeCare is what my friend said", "", ""],
+        ],
+    )
+    parsed = parse_file(path)
+    assert parsed.messages["message_id"].to_list() == ["10", "12"]
+    shares = parsed.actions.filter(pl.col("kind") == "share")
+    assert shares.select("action_id", "actor_id", "target_handle").rows() == [
+        ("11", "555", "AcmeCare")
+    ]
+    # a retweet is not a mention of the account it shares
+    mentions = parsed.actions.filter(pl.col("kind") == "mention")
+    assert mentions["target_message_id"].to_list() == ["12"]

@@ -23,6 +23,8 @@ from pipelines.formats.common import (
 )
 from pipelines.model import ParsedFile
 
+RETWEET_RE2 = r"^RT @([A-Za-z0-9_]+):"  # a retweet kept only as text
+
 NAME = "twcs"
 DESCRIPTION = (
     "Customer Support on Twitter (Kaggle TWCS) CSV: tweet_id, author_id, inbound, created_at, "
@@ -112,23 +114,38 @@ def parse(path: Path, source: str, head: Head) -> ParsedFile:
             """
         )
         release_raw(con)
+        # A retweet survives in TWCS only as its text, "RT @handle: ...": it is a share of
+        # that account's content, not a message of the retweeter's own.
+        con.execute(
+            f"""
+            ALTER TABLE rows ADD COLUMN retweet_of VARCHAR;
+            UPDATE rows SET retweet_of = regexp_extract(text, {sql_str(RETWEET_RE2)}, 1)
+            WHERE parent_id IS NULL AND starts_with(text, 'RT @');
+            """
+        )
         messages = con.sql(
             f"""
             SELECT {platform}, tweet_id AS message_id, author_id,
                 CASE WHEN parent_id IS NULL THEN 'post' ELSE 'reply' END AS kind,
                 text, ts AS created_at, parent_id, line AS source_line
-            FROM rows WHERE error IS NULL
+            FROM rows WHERE error IS NULL AND nullif(retweet_of, '') IS NULL
             """
         ).pl()
         actions = con.sql(
             f"""
+            SELECT {platform}, tweet_id AS action_id, 'share' AS kind, author_id AS actor_id,
+                retweet_of AS target_handle, NULL AS target_message_id, ts AS created_at,
+                line AS source_line
+            FROM rows WHERE error IS NULL AND nullif(retweet_of, '') IS NOT NULL
+            UNION ALL
             SELECT {platform}, tweet_id || ':mention:' || handle AS action_id,
                 'mention' AS kind, author_id AS actor_id, handle AS target_handle,
                 tweet_id AS target_message_id, ts AS created_at, line AS source_line
             FROM (
                 SELECT tweet_id, author_id, ts, line, unnest(list_distinct(
                     regexp_extract_all(text, {sql_str(MENTION_RE2)}, 1))) AS handle
-                FROM rows WHERE error IS NULL AND text IS NOT NULL)
+                FROM rows WHERE error IS NULL AND text IS NOT NULL
+                  AND nullif(retweet_of, '') IS NULL)
             """
         ).pl()
         accounts = con.sql(
