@@ -3,7 +3,8 @@
 The generated data set is a generic CSV (``docs/formats.md``) over several platforms' worth of
 accounts: 20% messages (posts naming a brand, replies, quotes), 50% likes, 25% shares, 5%
 follows, among N/10 accounts and 5 brands, spread over 90 days. Texts come from templates with
-fillers, so the stance model sees a realistic number of repeated texts.
+fillers; by default every message's text is unique (the stance model's worst case), and
+``--unique-text-share`` lowers that.
 """
 
 from __future__ import annotations
@@ -42,8 +43,14 @@ _FILLERS = [
 ]
 
 
-def generate_interactions(n: int, out_dir: Path, seed: int = 1) -> dict[str, int]:
-    """Write ``interactions.csv`` (generic CSV, N rows) and ``brands.toml`` into ``out_dir``."""
+def generate_interactions(
+    n: int, out_dir: Path, seed: int = 1, unique_text_share: float = 1.0
+) -> dict[str, int]:
+    """Write ``interactions.csv`` (generic CSV, N rows) and ``brands.toml`` into ``out_dir``.
+
+    ``unique_text_share`` of the messages get a text no other message has (a reference
+    number appended), so the stance model cannot reuse its work; the rest repeat one of the
+    template texts, as copies, bots and campaigns do."""
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_accounts = max(n // 10, 100)
@@ -74,11 +81,12 @@ def generate_interactions(n: int, out_dir: Path, seed: int = 1) -> dict[str, int
     brand_of = rng.integers(0, N_BRANDS, size=n)
     opener = rng.integers(0, len(_OPENERS), size=n)
     filler = rng.integers(0, len(_FILLERS), size=n)
+    unique_text = rng.random(n) < unique_text_share
     frame = pl.DataFrame(
         {
             "kind": kinds, "msg_kind": msg_kind, "author": author, "created": created,
             "id": ids, "target_row": target_row, "brand": brand_of, "opener": opener,
-            "filler": filler,
+            "filler": filler, "unique_text": unique_text,
         }
     )
     target_lookup = frame.select(
@@ -121,7 +129,9 @@ def generate_interactions(n: int, out_dir: Path, seed: int = 1) -> dict[str, int
     target_author_id = pl.format("u{}", pl.col("target_author"))
     csv = frame.with_columns(
         pl.lit("benchnet").alias("platform"),
-        pl.when(is_text).then(text).otherwise(None).alias("text"),
+        pl.when(is_text & pl.col("unique_text"))
+        .then(pl.format("{} (ref {})", text, pl.col("id")))
+        .when(is_text).then(text).otherwise(None).alias("text"),
         pl.when(pl.col("record_type") == "reply").then(pl.col("target_id").cast(pl.String))
         .otherwise(None).alias("parent_id"),
         pl.when(pl.col("record_type") == "quote").then(pl.col("target_id").cast(pl.String))
@@ -157,14 +167,16 @@ def _peak_rss_gib() -> tuple[float, float]:
     return own, children
 
 
-def run_benchmark(n: int, out: Path, workers: int, console: Console) -> dict[str, float]:
+def run_benchmark(
+    n: int, out: Path, workers: int, console: Console, unique_text_share: float = 1.0
+) -> dict[str, float]:
     from pipelines.cli import run_pipeline, step_seconds
 
     data_dir = out / "data"
     for stale in (out / "advocates.duckdb", out / ".work" / "advocates.duckdb"):
         stale.unlink(missing_ok=True)
     started = time.perf_counter()
-    info = generate_interactions(n, data_dir)
+    info = generate_interactions(n, data_dir, unique_text_share=unique_text_share)
     generated = time.perf_counter() - started
     console.print(f"Generated {info} in {generated:.1f} s")
 

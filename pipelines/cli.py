@@ -189,12 +189,16 @@ def bench(
                                      help="How many interactions to generate."),
     out: Path = typer.Option(Path("bench-out"), "--out", help="Scratch folder."),
     workers: int = typer.Option(0, "--workers", help="Stance scoring processes."),
+    unique_text_share: float = typer.Option(
+        1.0, "--unique-text-share",
+        help="Share of messages whose text is unique (the rest repeat template texts).",
+    ),
 ) -> None:
     """Generate N interactions, run the full pipeline, print time per stage and peak memory."""
     from pipelines.bench import run_benchmark
 
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
-    run_benchmark(interactions, out, workers, console)
+    run_benchmark(interactions, out, workers, console, unique_text_share)
 
 
 if __name__ == "__main__":
