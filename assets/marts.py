@@ -56,6 +56,11 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     deps=["message_stance"],
     partitions_def=daily_partitions,
     kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec("no_orphan_events", asset="engagement_signals",
+                          description="every defense, conversation and talk-back row points "
+                          "at a message that exists in staging.messages"),
+    ],
     description="marts.defense_events, marts.share_events, marts.reciprocal_conversations "
     "and marts.talk_back.",
 )
@@ -72,7 +77,19 @@ def engagement_signals(context: dg.AssetExecutionContext, config: AdvocatesConfi
             t: _count(con, f"SELECT count(*) FROM marts.{t}")
             for t in ("defense_events", "share_events", "reciprocal_conversations", "talk_back")
         }
-    return dg.MaterializeResult(metadata=counts)
+        orphans = _count(con, """
+            SELECT count(*) FROM (
+                SELECT platform, defense_message_id AS message_id FROM marts.defense_events
+                UNION ALL
+                SELECT platform, criticism_message_id FROM marts.defense_events
+                UNION ALL
+                SELECT platform, last_account_message_id FROM marts.reciprocal_conversations
+                UNION ALL
+                SELECT platform, message_id FROM marts.talk_back
+            ) e ANTI JOIN staging.messages m USING (platform, message_id)""")
+    yield dg.MaterializeResult(metadata=counts)
+    yield dg.AssetCheckResult(check_name="no_orphan_events", passed=orphans == 0,
+                              metadata={"orphans": orphans})
 
 
 @dg.asset(

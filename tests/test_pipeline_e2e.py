@@ -183,3 +183,30 @@ def test_cli_rejects_missing_input(tmp_path):
     result = CliRunner().invoke(app, ["run", "--input", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "Input folder not found" in result.output
+
+
+def test_real_twcs_without_brand_file_infers_every_company(real_data, tmp_path):
+    """TWCS holds dozens of companies; with no brand file each inbound=False author is a
+    brand, and the real malformed row is set aside while the rest loads."""
+    source = real_data / "twcs" / "twcs_head_monalisapatra26.csv"
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    shutil.copy(source, exports / source.name)
+    with source.open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.reader(fh) if len(r) == 8][1:]
+    companies = {r[2] for r in rows if r[3] == "False"}
+    result = run_pipeline(exports, None, tmp_path / "db.duckdb", tmp_path / "report",
+                          date(2017, 12, 31), workers=1, quiet=True)
+    assert result.success
+    db = tmp_path / "db.duckdb"
+    brands = {r[0] for r in _query(db, "SELECT DISTINCT brand FROM staging.brand_accounts")}
+    assert brands == companies
+    assert _query(db, "SELECT count(*) FROM staging.messages")[0][0] == len(rows)
+    assert [r[0] for r in _query(db, "SELECT position FROM raw.rejects ORDER BY 1")] == [
+        2486, 2488]
+    scored = {r[0] for r in _query(db, "SELECT DISTINCT brand FROM marts.advocate_scores")}
+    assert len(scored) >= 0.9 * len(companies)
+    # every score row names one of the companies, never a company as its own advocate
+    assert _query(db, """SELECT count(*) FROM marts.advocate_scores s
+                         SEMI JOIN staging.brand_accounts b USING (brand, platform, account_id)
+                      """)[0][0] == 0
