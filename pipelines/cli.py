@@ -201,5 +201,61 @@ def bench(
     run_benchmark(interactions, out, workers, console, unique_text_share)
 
 
+@app.command()
+def evaluate(
+    real_data: Path = typer.Option(
+        Path("../shared/data/real"), "--real-data",
+        help="Folder of the real exports the labels point into.",
+    ),
+) -> None:
+    """Measure the stance model on the hand labels (data/labels/) against plain VADER, and
+    advocate precision at 10 on the planted sample."""
+    import tempfile
+
+    from pipelines.evaluation import (
+        load_twcs_labels,
+        model_predictor,
+        planted_precision_at_k,
+        score,
+        vader_predictor,
+    )
+
+    if not real_data.is_dir():
+        console.print(f"[red]Real exports not found at {real_data}[/red]")
+        raise typer.Exit(2)
+    messages = load_twcs_labels(real_data)
+    table = Table(title=f"Stance on {len(messages)} hand-labelled TWCS messages")
+    for col in ("model", "favor P/R", "against P/R", "neutral P/R", "macro-F(fav,ag)",
+                "defense P/R", "msg/s"):
+        table.add_column(col, justify="right")
+
+    def pr(p, r):
+        return "-" if p is None and r is None else f"{p or 0:.2f}/{r or 0:.2f}"
+
+    for name, predictor in (("target-aware", model_predictor()), ("plain VADER",
+                                                                  vader_predictor())):
+        report = score(messages, predictor)
+        c = report.per_class
+        table.add_row(
+            name, pr(c["favor"]["precision"], c["favor"]["recall"]),
+            pr(c["against"]["precision"], c["against"]["recall"]),
+            pr(c["neutral"]["precision"], c["neutral"]["recall"]),
+            f"{report.macro_f_favor_against:.3f}",
+            pr(report.defense_precision, report.defense_recall),
+            f"{report.messages_per_second:,.0f}",
+        )
+    console.print(table)
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_pipeline(sample, None, Path(tmp) / "db.duckdb", Path(tmp) / "report",
+                              date(2026, 10, 31), quiet=True)
+        if not result.success:
+            raise typer.Exit(1)
+        precision = planted_precision_at_k(Path(tmp) / "db.duckdb",
+                                           sample / "_planted_roles.csv")
+    for brand, value in precision.items():
+        console.print(f"Planted advocates in the top 10 of {brand}: {value:.0%}")
+
+
 if __name__ == "__main__":
     app()

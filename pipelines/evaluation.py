@@ -1,0 +1,214 @@
+"""How good the stance model is, measured on the project's own hand labels.
+
+The labels (``data/labels/*.csv``: source, message_id, target, stance, is_defense, note) name
+real messages in third-party exports by id only; their texts are read at run time from the
+folder of real exports (``../shared/data/real`` beside the clone). The label guide is
+``docs/labelling.md``.
+
+Measures, for the current model and for plain VADER (the baseline):
+- per-class precision and recall, and the SemEval-2016 stance measure: the mean of the F1 of
+  'favor' and of 'against' (Mohammad et al. 2016);
+- defense precision and recall: a reply predicted favourable under a parent predicted against,
+  against the hand label ``is_defense``;
+- messages scored per second.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.stance import StanceModel, plain_vader
+
+LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "labels"
+CLASSES = ("favor", "against", "neutral")
+TWCS_FILES = {
+    "twcs_head_monalisapatra26": "twcs/twcs_head_monalisapatra26.csv",
+    "twcs_sample_yosingh1": "twcs/sample_yosingh1.csv",
+}
+
+
+@dataclass(frozen=True)
+class LabelledMessage:
+    source: str
+    message_id: str
+    target: str
+    stance: str
+    is_defense: bool
+    text: str
+    parent_text: str | None
+    parent_is_customer: bool  # the parent is not by the brand (so it can be a criticism)
+    addressed_to_brand: bool
+
+
+@dataclass
+class Report:
+    n: int
+    per_class: dict[str, dict[str, float]]
+    macro_f_favor_against: float
+    defense_precision: float | None
+    defense_recall: float | None
+    messages_per_second: float
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def read_labels(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _twcs_rows(path: Path) -> dict[str, dict[str, str]]:
+    """TWCS rows by tweet id (well-formed rows only; the index column is optional)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        offset = 1 if header[0] in ("", "Unnamed: 0") else 0
+        names = header[offset:]
+        rows = {}
+        for row in reader:
+            if len(row) != len(header):
+                continue
+            record = dict(zip(names, row[offset:], strict=True))
+            rows[record["tweet_id"]] = record
+    return rows
+
+
+def load_twcs_labels(real_dir: Path, labels_path: Path | None = None) -> list[LabelledMessage]:
+    """The TWCS labels joined to their texts and parents."""
+    labels = read_labels(labels_path or LABELS_DIR / "stance_twcs.csv")
+    tables = {src: _twcs_rows(real_dir / rel) for src, rel in TWCS_FILES.items()}
+    out = []
+    for label in labels:
+        rows = tables[label["source"]]
+        row = rows.get(label["message_id"])
+        if row is None:
+            raise KeyError(f"{label['source']}: tweet {label['message_id']} not found")
+        parent_id = row["in_response_to_tweet_id"].removesuffix(".0")
+        parent = rows.get(parent_id)
+        out.append(
+            LabelledMessage(
+                source=label["source"],
+                message_id=label["message_id"],
+                target=label["target"],
+                stance=label["stance"],
+                is_defense=label["is_defense"].lower() == "true",
+                text=row["text"],
+                parent_text=parent["text"] if parent else None,
+                parent_is_customer=bool(parent) and parent["inbound"] == "True",
+                addressed_to_brand=True,  # a TWCS customer tweet is written to the company
+            )
+        )
+    return out
+
+
+def _target_terms(target: str) -> list[str]:
+    return [target, f"@{target}"]
+
+
+def _precision_recall(pairs: Iterable[tuple[bool, bool]]) -> tuple[float | None, float | None]:
+    tp = fp = fn = 0
+    for predicted, actual in pairs:
+        tp += predicted and actual
+        fp += predicted and not actual
+        fn += actual and not predicted
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    return precision, recall
+
+
+def score(
+    messages: list[LabelledMessage], predict: Callable[[LabelledMessage, bool], str]
+) -> Report:
+    """Compare ``predict(message, replying_to_criticism) -> label`` with the hand labels."""
+    if messages:
+        predict(messages[0], False)  # load the analyzer before timing
+    started = time.perf_counter()
+    parent_against = {}
+    for m in messages:
+        if m.parent_text is not None and m.parent_is_customer:
+            parent = LabelledMessage(m.source, "", m.target, "", False, m.parent_text, None,
+                                     False, True)
+            parent_against[m.message_id] = predict(parent, False) == "against"
+        else:
+            parent_against[m.message_id] = False
+    predicted = [predict(m, parent_against[m.message_id]) for m in messages]
+    elapsed = time.perf_counter() - started
+    confusion: dict[tuple[str, str], int] = {}
+    for m, p in zip(messages, predicted, strict=True):
+        confusion[(m.stance, p)] = confusion.get((m.stance, p), 0) + 1
+    per_class = {}
+    for cls in CLASSES:
+        p, r = _precision_recall((p == cls, m.stance == cls)
+                                 for m, p in zip(messages, predicted, strict=True))
+        f = 2 * p * r / (p + r) if p and r else 0.0
+        per_class[cls] = {"precision": p or 0.0, "recall": r or 0.0, "f1": f}
+    d_precision, d_recall = _precision_recall(
+        (p == "favor" and parent_against[m.message_id], m.is_defense)
+        for m, p in zip(messages, predicted, strict=True)
+    )
+    return Report(
+        n=len(messages),
+        per_class=per_class,
+        macro_f_favor_against=(per_class["favor"]["f1"] + per_class["against"]["f1"]) / 2,
+        defense_precision=d_precision,
+        defense_recall=d_recall,
+        messages_per_second=(len(messages) + sum(parent_against.values())) / elapsed,
+        confusion=confusion,
+    )
+
+
+def model_predictor(model: StanceModel | None = None):
+    model = model or StanceModel()
+
+    def predict(m: LabelledMessage, replying_to_criticism: bool) -> str:
+        return model.classify(
+            m.text, _target_terms(m.target), addressed_to_brand=m.addressed_to_brand,
+            replying_to_criticism=replying_to_criticism,
+        ).label
+
+    return predict
+
+
+def vader_predictor(threshold: float = 0.05):
+    """Plain VADER with its authors' recommended thresholds (compound ±0.05)."""
+
+    def predict(m: LabelledMessage, _replying: bool) -> str:
+        compound = plain_vader(m.text)
+        if compound >= threshold:
+            return "favor"
+        if compound <= -threshold:
+            return "against"
+        return "neutral"
+
+    return predict
+
+
+def planted_precision_at_k(db: Path, planted_csv: Path, k: int = 10) -> dict[str, float]:
+    """Share of each brand's top-k ranked accounts that were planted as advocates
+    (defender, sharer, conversationalist) in the sample data."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute(
+            "CREATE TEMP TABLE planted AS SELECT * FROM read_csv(?, all_varchar = true)",
+            [str(planted_csv)],
+        )
+        rows = con.execute(
+            """
+            SELECT s.brand,
+                   avg(CASE WHEN p.planted_role IN ('defender', 'sharer', 'conversationalist')
+                       THEN 1 ELSE 0 END)
+            FROM marts.advocate_scores s
+            LEFT JOIN planted p USING (brand, platform, account_id)
+            WHERE s.rank <= ?
+            GROUP BY ALL ORDER BY 1
+            """,
+            [k],
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
