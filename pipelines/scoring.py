@@ -60,6 +60,7 @@ def build_scores(
         "detractor_net": settings.detractor_net_advocacy,
         "spam_min": settings.spam_min_messages,
         "spam_ratio": settings.spam_max_distinct_ratio,
+        "anonymous": list(settings.anonymous_account_ids),
     }
     con.execute(
         f"""
@@ -126,6 +127,7 @@ def build_scores(
             ANTI JOIN staging.brand_accounts b
                    ON b.brand = a.brand AND b.platform = a.platform
                   AND b.account_id = a.account_id
+            WHERE NOT list_contains($anonymous, a.account_id)
         ),
         components AS (
             SELECT s.brand, s.platform, s.account_id, acc.handle, acc.display_name,

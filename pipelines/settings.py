@@ -68,6 +68,9 @@ class ScoringSettings:
     # An account is a detractor when its net advocacy (before scaling) is below this.
     detractor_net_advocacy: float = -2.0
 
+    # Author ids that stand for "unknown" (Reddit's deleted accounts): never scored.
+    anonymous_account_ids: tuple[str, ...] = ("[deleted]", "[removed]")
+
     # Suspected spam: many messages to the brand, few distinct texts. Excluded from ranks.
     spam_min_messages: int = 5
     spam_max_distinct_ratio: float = 0.3

@@ -114,7 +114,12 @@ def build_actions(con: duckdb.DuckDBPyConnection) -> None:
             GROUP BY ALL
         )
         SELECT a.platform, a.action_id, a.kind, a.actor_id,
-               coalesce(a.target_account_id, h.account_id, t.author_id) AS target_account_id,
+               coalesce(
+                   a.target_account_id, h.account_id,
+                   -- a share or like targets the author of the message it names; a mention's
+                   -- message is the mentioner's own, so it never falls back to that
+                   CASE WHEN a.kind IN ('share', 'like') THEN t.author_id END
+               ) AS target_account_id,
                a.target_handle, a.target_message_id,
                a.created_at,  -- null where the export has no time (archive likes)
                a.source_format, a.source_file, a.source_line

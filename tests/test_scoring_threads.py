@@ -93,6 +93,7 @@ ACTIONS = [
     _mention("110", "40", "acme", 50),
     _mention("112", "40", "acme", 60),
     _mention("120", "50", "acme", 70),
+    _mention("140", "70", "someone_unknown", 90),  # a handle no account in the data has
     _share("200", "30", "100", "1", 5),
     _share("201", "30", "100", "1", 6),
     _share("202", "30", "100", "1", 7),
@@ -141,6 +142,12 @@ def test_thread_roots_follow_parent_links(warehouse):
     roots = dict(_one(warehouse, "SELECT message_id, thread_id FROM staging.messages"))
     assert roots["113"] == roots["112"] == roots["111"] == "110"
     assert roots["102"] == "101"
+
+
+def test_unresolved_mention_has_no_target(warehouse):
+    rows = _one(warehouse, "SELECT target_account_id, target_handle FROM staging.actions"
+                " WHERE action_id = '140:mention:someone_unknown'")
+    assert rows == [(None, "someone_unknown")]  # never the mentioner itself
 
 
 def test_criticism_and_defense_are_linked(warehouse):
