@@ -25,7 +25,10 @@ def _schemas_ok(parsed) -> None:
 
 def test_formats_listed() -> None:
     names = [name for name, _ in FORMATS]
-    assert names == ["twitter_v2", "twcs", "generic_csv"]
+    assert names == [
+        "twitter_v2", "twitter_archive", "twitter_v1", "mastodon", "bluesky", "reddit",
+        "youtube", "facebook", "discord", "twcs", "generic_csv",
+    ]
     assert all(isinstance(d, str) and d and "\n" not in d for _, d in FORMATS)
 
 
@@ -41,6 +44,8 @@ def test_formats_listed() -> None:
         (json.dumps({"data": TWEET}) + "\n", "twitter_v2"),
         ("\n\n" + json.dumps(TWEET) + "\n", "twitter_v2"),
         ("not json\n" + json.dumps(TWEET) + "\n", "twitter_v2"),
+        (json.dumps({"id": 1, "id_str": "1", "text": "x", "user": {}}) + "\n", "twitter_v1"),
+        ("window.YTD.tweets.part0 = [{}]", "twitter_archive"),
     ],
 )
 def test_detected_from_content_not_name(tmp_path: Path, content: str, expected: str) -> None:
@@ -57,10 +62,8 @@ def test_detected_from_content_not_name(tmp_path: Path, content: str, expected: 
     [
         "a,b,c\n1,2,3\n",  # some other CSV
         json.dumps({"statuses": [{"id": 1, "id_str": "1", "text": "x", "user": {}}]}, indent=2),
-        json.dumps({"id": 1, "id_str": "1", "text": "x", "user": {}}) + "\n",  # v1.1 status
         json.dumps({"kind": "Listing", "data": {"children": []}}) + "\n",  # reddit
         json.dumps({"id": "abc", "body": "a reddit comment", "author": "x"}) + "\n",
-        "window.YTD.tweets.part0 = [{}]",
         "just some words\n",
     ],
 )

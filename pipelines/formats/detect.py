@@ -13,7 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.formats import generic_csv, twcs, twitter_v2
+from pipelines.formats import (
+    bluesky,
+    discord,
+    facebook,
+    generic_csv,
+    mastodon,
+    reddit,
+    twcs,
+    twitter_archive,
+    twitter_v1,
+    twitter_v2,
+    youtube,
+)
 from pipelines.formats.common import Head, excerpt, read_head, rejects_frame
 from pipelines.model import ParsedFile
 
@@ -29,9 +41,20 @@ class Format:
 
 
 REGISTRY: list[Format] = [
-    Format(twitter_v2.NAME, twitter_v2.DESCRIPTION, twitter_v2.sniff, twitter_v2.parse),
-    Format(twcs.NAME, twcs.DESCRIPTION, twcs.sniff, twcs.parse),
-    Format(generic_csv.NAME, generic_csv.DESCRIPTION, generic_csv.sniff, generic_csv.parse),
+    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse)
+    for m in (
+        twitter_v2,
+        twitter_archive,
+        twitter_v1,
+        mastodon,
+        bluesky,
+        reddit,
+        youtube,
+        facebook,
+        discord,
+        twcs,
+        generic_csv,
+    )
 ]
 
 

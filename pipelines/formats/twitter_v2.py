@@ -39,7 +39,17 @@ def looks_like_v2(obj: object) -> bool:
         return False
     data = obj.get("data")
     if isinstance(data, list):
-        return not data or (isinstance(data[0], dict) and "id" in data[0])
+        if not data:  # an empty page: twarc's, unless it carries Graph API paging
+            return "paging" not in obj
+        first = data[0]
+        # Facebook Graph API pages also hold {"data": [{"id": ...}]}; theirs have
+        # created_time / message / from, never a tweet's text + author_id or a username.
+        return (
+            isinstance(first, dict)
+            and "id" in first
+            and "created_time" not in first
+            and "from" not in first
+        )
     if isinstance(data, dict):
         return "id" in data and ("text" in data or "username" in data)
     return (
