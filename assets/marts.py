@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.graph import build_graph_metrics
+from pipelines.movement import build_movement
 from pipelines.partitions import daily_partitions
 from pipelines.resources import AdvocatesConfig, as_of_bounds
 from pipelines.scoring import build_scores
@@ -119,20 +120,23 @@ def account_graph_metrics(context: dg.AssetExecutionContext, config: AdvocatesCo
         dg.AssetCheckSpec("brand_accounts_not_scored", asset="advocate_scores"),
     ],
     description="marts.advocate_scores (role, advocacy and influence 0-100, rank, components, "
-    "reasons, evidence ids), marts.score_evidence and the marts.advocate_score_history "
-    "snapshot for this partition.",
+    "reasons, evidence ids), marts.score_evidence, the marts.advocate_score_history "
+    "snapshot for this partition, and marts.advocate_movement since the previous snapshot.",
 )
 def advocate_scores(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     as_of, as_of_date = as_of_bounds(context.partition_key)
     with config.connect() as con:
         rows = build_scores(con, as_of, as_of_date, DEFAULT_SETTINGS)
+        moved = dict(con.execute(
+            "SELECT 'moved_' || movement, count(*) FROM marts.advocate_movement GROUP BY ALL"
+        ).fetchall()) if build_movement(con, as_of_date, DEFAULT_SETTINGS) else {}
         roles = dict(con.execute(
             "SELECT role, count(*) FROM marts.advocate_scores GROUP BY ALL").fetchall())
         dupes = _count(con, """SELECT count(*) FROM (SELECT brand, platform, account_id
             FROM marts.advocate_scores GROUP BY ALL HAVING count(*) > 1)""")
         self_scored = _count(con, """SELECT count(*) FROM marts.advocate_scores
             SEMI JOIN staging.brand_accounts USING (brand, platform, account_id)""")
-    yield dg.MaterializeResult(metadata={"accounts_scored": rows, **roles})
+    yield dg.MaterializeResult(metadata={"accounts_scored": rows, **roles, **moved})
     yield dg.AssetCheckResult(check_name="scores_not_empty", passed=rows > 0,
                               metadata={"rows": rows})
     yield dg.AssetCheckResult(check_name="unique_score_keys", passed=dupes == 0,

@@ -26,7 +26,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -122,6 +122,18 @@ class TalkBackRow:
 
 
 @dataclass(frozen=True)
+class MovementRow:
+    platform: str
+    account_id: str
+    handle: str | None  # UNTRUSTED
+    movement: str  # 'new_advocate' | 'rising' | 'turned_critical' | 'lapsing'
+    previous_role: str | None
+    role: str
+    previous_advocacy: float
+    advocacy: float
+
+
+@dataclass(frozen=True)
 class BrandReport:
     brand: str
     accounts_scored: int
@@ -130,6 +142,9 @@ class BrandReport:
     detractors: tuple[AccountRow, ...]  # to watch
     talk_back: tuple[TalkBackRow, ...]  # accounts whose last message to the brand got no reply
     brand_activity: dict[str, float]  # e.g. {'brand_posts': 120, 'promotional_share': 0.36}
+    movement: tuple[MovementRow, ...] = ()  # changes since the previous snapshot
+    previous_as_of: date | None = None  # the snapshot movement compares with
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> accounts left out
 
 
 @dataclass(frozen=True)

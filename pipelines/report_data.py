@@ -11,6 +11,7 @@ from pipelines.report import (
     AccountRow,
     BrandReport,
     Evidence,
+    MovementRow,
     RunSummary,
     TalkBackRow,
 )
@@ -177,6 +178,22 @@ def brand_reports(
         scored = con.execute(
             "SELECT count(*) FROM marts.advocate_scores WHERE brand = ?", [brand]
         ).fetchone()[0]
+        excluded = dict(con.execute(
+            "SELECT excluded_reason, count(*) FROM marts.advocate_scores"
+            " WHERE brand = ? AND excluded_reason IS NOT NULL GROUP BY ALL ORDER BY 2 DESC",
+            [brand],
+        ).fetchall())
+        movement = _rows(
+            con,
+            "SELECT * FROM marts.advocate_movement WHERE brand = ? LIMIT ?",
+            [brand, settings.report_movement],
+        )
+        previous_as_of = con.execute(
+            "SELECT max(as_of_date) FROM marts.advocate_score_history"
+            " WHERE brand = ? AND as_of_date < (SELECT max(as_of_date)"
+            " FROM marts.advocate_score_history WHERE brand = ?)",
+            [brand, brand],
+        ).fetchone()[0]
         reports.append(
             BrandReport(
                 brand=brand,
@@ -198,6 +215,17 @@ def brand_reports(
                     for r in talk_back
                 ),
                 brand_activity=brand_activity(con, brand),
+                movement=tuple(
+                    MovementRow(
+                        platform=r["platform"], account_id=r["account_id"], handle=r["handle"],
+                        movement=r["movement"], previous_role=r["previous_role"],
+                        role=r["role"], previous_advocacy=r["previous_advocacy"],
+                        advocacy=r["advocacy"],
+                    )
+                    for r in movement
+                ),
+                previous_as_of=previous_as_of,
+                excluded=excluded,
             )
         )
     return reports

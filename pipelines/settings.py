@@ -75,11 +75,15 @@ class ScoringSettings:
     spam_min_messages: int = 5
     spam_max_distinct_ratio: float = 0.3
 
+    # Movement between runs: a change of this many advocacy points is rising or lapsing.
+    movement_score_change: float = 15.0
+
     # Report sizes.
     report_top_advocates: int = 25
     report_top_influencers: int = 10
     report_top_detractors: int = 10
     report_talk_back: int = 25
+    report_movement: int = 40
     evidence_per_account: int = 5
 
 

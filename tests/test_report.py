@@ -401,3 +401,27 @@ def test_write_report_keeps_previous_report_when_writing_fails(tmp_path, monkeyp
     # no temporary files are left behind; the CSV is the previous one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["advocates.csv", "advocates.html"]
     assert (tmp_path / "advocates.csv").read_bytes() == before["advocates.csv"]
+
+
+def test_movement_and_exclusions_are_shown():
+    from pipelines.report import MovementRow
+
+    first = render_html(_summary(), [_brand()])
+    assert "This is the first run for" in first
+    moved = _brand(
+        previous_as_of=date(2026, 10, 30),
+        movement=(
+            MovementRow("twitter", "9", "<b>newfan</b>", "new_advocate", "casual", "advocate",
+                        10.0, 60.0),
+            MovementRow("twitter", "8", "oldfan", "turned_critical", "advocate", "detractor",
+                        70.0, 0.0),
+        ),
+        excluded={"repeated identical messages (suspected spam)": 3},
+    )
+    html = render_html(_summary(), [moved])
+    assert "new advocate" in html and "turned critical" in html
+    assert "casual → advocate" in html and "70 → 0" in html
+    assert "&lt;b&gt;newfan&lt;/b&gt;" in html and "<b>newfan" not in html
+    assert "3 accounts (repeated identical messages (suspected spam))" in html
+    quiet = render_html(_summary(), [_brand(previous_as_of=date(2026, 10, 30))])
+    assert "No advocate moved since" in quiet
