@@ -8,6 +8,7 @@ import dagster as dg
 
 from assets import marts, raw, reports, staging
 from pipelines.resources import AdvocatesConfig, config_from_env
+from pipelines.sensors import build_new_files_sensor
 
 ALL_ASSETS = [
     raw.raw_exports,
@@ -36,6 +37,9 @@ def nightly_advocates(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday)
 
 
+new_export_files = build_new_files_sensor(advocates_job)
+
+
 def build_definitions(
     config: AdvocatesConfig | None = None, loggers: dict | None = None
 ) -> dg.Definitions:
@@ -45,6 +49,7 @@ def build_definitions(
         assets=ALL_ASSETS,
         jobs=[advocates_job],
         schedules=[nightly_advocates],
+        sensors=[new_export_files],
         resources={"config": config or config_from_env()},
         loggers=loggers,
     )

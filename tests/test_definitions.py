@@ -40,3 +40,23 @@ def test_nightly_schedule_runs_yesterday_at_two():
 
 def test_partition_scores_up_to_the_end_of_its_day():
     assert as_of_bounds("2026-10-31") == ("2026-11-01 00:00:00+00", "2026-10-31")
+
+
+def test_sensor_runs_only_when_files_change(tmp_path):
+    from pipelines.definitions import new_export_files
+    from pipelines.resources import AdvocatesConfig
+
+    (tmp_path / "a.csv").write_text("platform,record_type,author_id\n")
+    config = AdvocatesConfig(input_dir=str(tmp_path))
+    context = dg.build_sensor_context(resources={"config": config})
+    first = new_export_files(context)
+    assert isinstance(first, dg.RunRequest)
+    context = dg.build_sensor_context(cursor=context.cursor, resources={"config": config})
+    assert isinstance(new_export_files(context), dg.SkipReason)
+    (tmp_path / "b.csv").write_text("platform,record_type,author_id\n")
+    context = dg.build_sensor_context(cursor=context.cursor, resources={"config": config})
+    second = new_export_files(context)
+    assert isinstance(second, dg.RunRequest) and second.run_key != first.run_key
+    (tmp_path / "_notes.csv").write_text("ignored: starts with an underscore\n")
+    context = dg.build_sensor_context(cursor=context.cursor, resources={"config": config})
+    assert isinstance(new_export_files(context), dg.SkipReason)
