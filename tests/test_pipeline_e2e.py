@@ -210,3 +210,60 @@ def test_real_twcs_without_brand_file_infers_every_company(real_data, tmp_path):
     assert _query(db, """SELECT count(*) FROM marts.advocate_scores s
                          SEMI JOIN staging.brand_accounts b USING (brand, platform, account_id)
                       """)[0][0] == 0
+
+
+def test_folder_mixing_every_real_format_and_broken_files(real_data, tmp_path):
+    """Every real export format side by side with broken and unknown files: the run
+    succeeds, every file is registered under the right format, nothing parsed is lost on the
+    way into the raw layer, and the broken records are set aside with their positions."""
+    from pipelines.formats import parse_file
+
+    exports = tmp_path / "exports"
+    copies = {
+        "twitter_v2/twarc-csv/brexit.jsonl": "x_v2/brexit.jsonl",
+        "twitter_v1/simdjson/twitter.json": "x_v1/twitter.json",
+        "twitter_archive/smithjd/tweets.js": "x_archive/tweets.js",
+        "twitter_archive/smithjd/like.js": "x_archive/like.js",
+        "mastodon/dealingwith/outbox.json": "mastodon/outbox.json",
+        "mastodon/dealingwith/actor.json": "mastodon/actor.json",
+        "mastodon/dealingwith/likes.json": "mastodon/likes.json",
+        "reddit/TestSubredditStreams.test_comments.comments.ndjson": "reddit/comments.ndjson",
+        "twcs/sample_yosingh1.csv": "twcs/sample.csv",
+    }
+    for source, target in copies.items():
+        (exports / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(real_data / source, exports / target)
+    youtube = sorted((real_data / "youtube_spam_uci").glob("*.csv"))[0]
+    shutil.copy(youtube, exports / "youtube.csv")
+    good = (real_data / "twitter_v2/twarc-csv/flat.jsonl").read_text(encoding="utf-8")
+    lines = good.splitlines()
+    (exports / "broken.jsonl").write_text(
+        "\n".join(lines[:3] + [lines[3][:200]] + lines[4:6]) + "\n", encoding="utf-8")
+    (exports / "notes.dat").write_text("meeting notes, not an export\n", encoding="utf-8")
+    (exports / "binary.bin").write_bytes(bytes(range(256)) * 4)
+
+    expected = {}
+    for path in sorted(p for p in exports.rglob("*") if p.is_file()):
+        expected[str(path)] = parse_file(path)
+    result = run_pipeline(exports, None, tmp_path / "db.duckdb", tmp_path / "report",
+                          date(2026, 1, 1), workers=1, quiet=True)
+    assert result.success
+    db = tmp_path / "db.duckdb"
+    formats = dict(_query(db, "SELECT source_file, source_format FROM raw.files"))
+    assert formats == {f: p.source_format for f, p in expected.items()}
+    assert {formats[str(exports / t)] for t in copies.values()} >= {
+        "twitter_v2", "twitter_v1", "twitter_archive", "mastodon", "reddit", "twcs"}
+    assert formats[str(exports / "youtube.csv")] == "youtube"
+    assert formats[str(exports / "notes.dat")] == "unknown"
+    assert formats[str(exports / "binary.bin")] == "unknown"
+    for table in ("accounts", "messages", "actions", "rejects"):
+        stored = _query(db, f"SELECT count(*) FROM raw.{table}")[0][0]
+        assert stored == sum(getattr(p, table).height for p in expected.values()), table
+    broken = _query(db, "SELECT position, reason FROM raw.rejects WHERE source_file = ?",
+                    str(exports / "broken.jsonl"))
+    assert [pos for pos, _ in broken] == [4]
+    good_only = tmp_path / "good.jsonl"
+    good_only.write_text("\n".join(lines[:3] + lines[4:6]) + "\n", encoding="utf-8")
+    assert _query(db, "SELECT count(*) FROM raw.messages WHERE source_file = ?",
+                  str(exports / "broken.jsonl"))[0][0] == parse_file(good_only).messages.height
+    assert _query(db, "SELECT count(*) FROM marts.advocate_scores")[0][0] > 0
