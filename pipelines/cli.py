@@ -213,6 +213,7 @@ def evaluate(
     import tempfile
 
     from pipelines.evaluation import (
+        load_social_labels,
         load_twcs_labels,
         model_predictor,
         planted_precision_at_k,
@@ -223,27 +224,29 @@ def evaluate(
     if not real_data.is_dir():
         console.print(f"[red]Real exports not found at {real_data}[/red]")
         raise typer.Exit(2)
-    messages = load_twcs_labels(real_data)
-    table = Table(title=f"Stance on {len(messages)} hand-labelled TWCS messages")
-    for col in ("model", "favor P/R", "against P/R", "neutral P/R", "macro-F(fav,ag)",
-                "defense P/R", "msg/s"):
+    twcs, social = load_twcs_labels(real_data), load_social_labels(real_data)
+    table = Table(title="Stance on hand-labelled real messages (data/labels/)")
+    for col in ("labels", "model", "favor P/R", "against P/R", "neutral P/R",
+                "macro-F(fav,ag)", "defense P/R", "msg/s"):
         table.add_column(col, justify="right")
 
     def pr(p, r):
-        return "-" if p is None and r is None else f"{p or 0:.2f}/{r or 0:.2f}"
+        return "/".join("-" if v is None else f"{v:.2f}" for v in (p, r))
 
-    for name, predictor in (("target-aware", model_predictor()), ("plain VADER",
-                                                                  vader_predictor())):
-        report = score(messages, predictor)
-        c = report.per_class
-        table.add_row(
-            name, pr(c["favor"]["precision"], c["favor"]["recall"]),
-            pr(c["against"]["precision"], c["against"]["recall"]),
-            pr(c["neutral"]["precision"], c["neutral"]["recall"]),
-            f"{report.macro_f_favor_against:.3f}",
-            pr(report.defense_precision, report.defense_recall),
-            f"{report.messages_per_second:,.0f}",
-        )
+    for name, messages in ((f"TWCS ({len(twcs)})", twcs), (f"social ({len(social)})", social),
+                           (f"all ({len(twcs) + len(social)})", twcs + social)):
+        for model_name, predictor in (("target-aware", model_predictor()),
+                                      ("plain VADER", vader_predictor())):
+            report = score(messages, predictor)
+            c = report.per_class
+            table.add_row(
+                name, model_name, pr(c["favor"]["precision"], c["favor"]["recall"]),
+                pr(c["against"]["precision"], c["against"]["recall"]),
+                pr(c["neutral"]["precision"], c["neutral"]["recall"]),
+                f"{report.macro_f_favor_against:.3f}",
+                pr(report.defense_precision, report.defense_recall),
+                f"{report.messages_per_second:,.0f}",
+            )
     console.print(table)
     sample = Path(__file__).resolve().parents[1] / "data" / "sample"
     with tempfile.TemporaryDirectory() as tmp:

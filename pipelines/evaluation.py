@@ -104,6 +104,48 @@ def load_twcs_labels(real_dir: Path, labels_path: Path | None = None) -> list[La
     return out
 
 
+SOCIAL_FILES = {
+    "twitter_v2": "twitter_v2/twarc-csv/*.jsonl",
+    "reddit": "reddit/*.ndjson",
+    "mastodon": "mastodon/dealingwith/outbox.json",
+}
+
+
+def load_social_labels(real_dir: Path, labels_path: Path | None = None) -> list[LabelledMessage]:
+    """The social-media labels (X v2, Reddit, Mastodon) joined to their texts and parents,
+    read with the project's own parsers."""
+    from pipelines.formats import parse_file
+
+    labels = read_labels(labels_path or LABELS_DIR / "stance_social.csv")
+    texts: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for source, pattern in SOCIAL_FILES.items():
+        for path in sorted(real_dir.glob(pattern)):
+            messages = parse_file(path).messages
+            for mid, text, parent in messages.select("message_id", "text", "parent_id").rows():
+                texts.setdefault((source, mid), (text or "", parent))
+    out = []
+    for label in labels:
+        key = (label["source"], label["message_id"])
+        if key not in texts:
+            raise KeyError(f"{key[0]}: message {key[1]} not found")
+        text, parent_id = texts[key]
+        parent = texts.get((label["source"], parent_id)) if parent_id else None
+        out.append(
+            LabelledMessage(
+                source=label["source"],
+                message_id=label["message_id"],
+                target=label["target"],
+                stance=label["stance"],
+                is_defense=label["is_defense"].lower() == "true",
+                text=text,
+                parent_text=parent[0] if parent else None,
+                parent_is_customer=parent is not None,
+                addressed_to_brand=False,
+            )
+        )
+    return out
+
+
 def _target_terms(target: str) -> list[str]:
     return [target, f"@{target}"]
 

@@ -8,6 +8,7 @@ import pytest
 
 from pipelines.evaluation import (
     LABELS_DIR,
+    load_social_labels,
     load_twcs_labels,
     model_predictor,
     score,
@@ -52,6 +53,22 @@ def test_model_stays_above_recorded_figures(twcs_labels):
     assert report.per_class["favor"]["recall"] >= FLOORS["favor_recall"]
     assert report.per_class["against"]["precision"] >= FLOORS["against_precision"]
     assert report.per_class["neutral"]["recall"] >= FLOORS["neutral_recall"]
+
+
+SOCIAL_FLOORS = {"macro_f_favor_against": 0.36, "against_precision": 0.68}
+
+
+def test_social_labels_all_found_and_above_recorded_figures():
+    from tests.conftest import REAL_DATA
+
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real exports not found at {REAL_DATA}")
+    messages = load_social_labels(Path(REAL_DATA))
+    assert len(messages) == 200
+    assert {m.source for m in messages} == {"twitter_v2", "reddit", "mastodon"}
+    report = score(messages, model_predictor())
+    assert report.macro_f_favor_against >= SOCIAL_FLOORS["macro_f_favor_against"]
+    assert report.per_class["against"]["precision"] >= SOCIAL_FLOORS["against_precision"]
 
 
 def test_model_beats_plain_vader(twcs_labels):
