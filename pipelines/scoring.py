@@ -61,6 +61,10 @@ def build_scores(
         "spam_min": settings.spam_min_messages,
         "spam_ratio": settings.spam_max_distinct_ratio,
         "anonymous": list(settings.anonymous_account_ids),
+        "bot_min": settings.bot_min_messages,
+        "bot_cv": settings.bot_max_interval_cv,
+        "flood_min": settings.flood_min_messages,
+        "flood_mentions": settings.flood_mentions_per_message,
     }
     con.execute(
         f"""
@@ -106,6 +110,24 @@ def build_scores(
                    count(*) FILTER (WHERE addressed_to_brand) AS messages_to_brand
             FROM stance GROUP BY ALL
         ),
+        posting AS (
+            -- how an account posts, across all its messages: bots post like clockwork
+            -- (a tiny spread between consecutive posts) and flood mentions
+            SELECT platform, author_id AS account_id, count(*) AS messages_total,
+                   stddev_samp(gap) / nullif(avg(gap), 0) AS interval_cv
+            FROM (
+                SELECT platform, author_id, epoch(created_at) - lag(epoch(created_at)) OVER (
+                    PARTITION BY platform, author_id ORDER BY created_at) AS gap
+                FROM staging.messages WHERE created_at < $as_of::TIMESTAMPTZ
+            ) GROUP BY ALL
+        ),
+        mentions_per_message AS (
+            SELECT platform, actor_id AS account_id,
+                   count(*) / count(DISTINCT target_message_id) AS mentions_per_message,
+                   count(DISTINCT target_message_id) AS messages_with_mentions
+            FROM staging.actions WHERE kind = 'mention'
+            GROUP BY ALL
+        ),
         other_engagement AS (
             -- likes, follows and mentions of brand accounts: these make an account part of
             -- the brand's audience even without any scored message
@@ -142,6 +164,10 @@ def build_scores(
                    coalesce(mc.messages_to_brand, 0) AS messages_to_brand,
                    coalesce(sc.distinct_texts, 0) AS distinct_texts,
                    coalesce(oe.n, 0) AS other_engagements,
+                   coalesce(po.messages_total, 0) AS messages_total,
+                   po.interval_cv,
+                   coalesce(mm.mentions_per_message, 0) AS mentions_per_message,
+                   coalesce(mm.messages_with_mentions, 0) AS messages_with_mentions,
                    coalesce(g.pagerank, 0) AS pagerank,
                    coalesce(g.pagerank_ratio, 0) AS pagerank_ratio,
                    coalesce(g.amplification, 0) AS amplification,
@@ -159,13 +185,22 @@ def build_scores(
             LEFT JOIN stance_counts sc USING (brand, platform, account_id)
             LEFT JOIN message_counts mc USING (brand, platform, account_id)
             LEFT JOIN other_engagement oe USING (brand, platform, account_id)
+            LEFT JOIN posting po USING (platform, account_id)
+            LEFT JOIN mentions_per_message mm USING (platform, account_id)
             LEFT JOIN marts.account_graph_metrics g USING (platform, account_id)
         ),
         scaled AS (
             SELECT *,
-                   messages_to_brand >= $spam_min
-                     AND distinct_texts <= $spam_ratio * messages_about_brand
-                     AS suspected_spam,
+                   CASE
+                     WHEN messages_to_brand >= $spam_min
+                          AND distinct_texts <= $spam_ratio * messages_about_brand
+                       THEN 'repeated identical messages (suspected spam)'
+                     WHEN messages_total >= $bot_min AND interval_cv < $bot_cv
+                       THEN 'posts at machine-regular intervals (suspected bot)'
+                     WHEN messages_with_mentions >= $flood_min
+                          AND mentions_per_message >= $flood_mentions
+                       THEN 'floods messages with mentions (suspected spam)'
+                   END AS spam_reason,
                    -- log-scaled share of the brand's strongest value, 0..1
                    coalesce(ln(1 + greatest(net_advocacy, 0)) / nullif(
                        max(ln(1 + greatest(net_advocacy, 0))) OVER (PARTITION BY brand), 0),
@@ -192,7 +227,7 @@ def build_scores(
         roles AS (
             SELECT *,
                    CASE
-                     WHEN suspected_spam THEN 'casual'
+                     WHEN spam_reason IS NOT NULL THEN 'casual'
                      WHEN net_advocacy <= $detractor_net THEN 'detractor'
                      WHEN advocacy_score >= $champ_adv AND influence_score >= $champ_inf
                           AND net_advocacy >= $adv_min_net THEN 'champion'
@@ -201,8 +236,8 @@ def build_scores(
                      WHEN influence_score >= $inf_inf THEN 'influencer'
                      ELSE 'casual'
                    END AS role,
-                   CASE WHEN suspected_spam THEN 'repeated identical messages (suspected spam)'
-                   END AS excluded_reason
+                   spam_reason IS NOT NULL AS suspected_spam,
+                   spam_reason AS excluded_reason
             FROM scores
         )
         SELECT brand, platform, account_id, handle, display_name, role,
@@ -214,6 +249,8 @@ def build_scores(
                round(net_advocacy, 3) AS net_advocacy,
                defenses, shares, conversations, conversation_turns, favor_messages, criticisms,
                messages_about_brand, messages_to_brand, distinct_texts, other_engagements,
+               messages_total, round(interval_cv, 3) AS interval_cv,
+               round(mentions_per_message, 2) AS mentions_per_message,
                pagerank, pagerank_ratio, amplification, distinct_engagers, reciprocity,
                followers_count, suspected_spam, excluded_reason,
                concat_ws('; ',

@@ -71,9 +71,17 @@ class ScoringSettings:
     # Author ids that stand for "unknown" (Reddit's deleted accounts): never scored.
     anonymous_account_ids: tuple[str, ...] = ("[deleted]", "[removed]")
 
-    # Suspected spam: many messages to the brand, few distinct texts. Excluded from ranks.
+    # Suspected spam and bots, excluded from ranks and counted in the report:
+    # many messages to the brand with few distinct texts,
     spam_min_messages: int = 5
     spam_max_distinct_ratio: float = 0.3
+    # posting like clockwork (the spread of the gaps between consecutive messages under a
+    # tenth of their mean, over at least this many messages),
+    bot_min_messages: int = 10
+    bot_max_interval_cv: float = 0.1
+    # or naming many accounts in every message.
+    flood_min_messages: int = 3
+    flood_mentions_per_message: float = 6.0
 
     # Movement between runs: a change of this many advocacy points is rising or lapsing.
     movement_score_change: float = 15.0

@@ -37,6 +37,8 @@ ACCOUNTS = {
     "50": ("asker", 80),
     "60": ("bigvoice", 400_000),
     "70": ("fan", 50),
+    "80": ("clockwork", 10),
+    "90": ("flooder", 10),
 }
 
 
@@ -86,8 +88,16 @@ MESSAGES = [
     _msg("120", "50", "@acme how do I change my seat on an existing booking?", 70),
     _msg("130", "60", "Travel tip thread: what I pack for a long weekend", 80),
     _msg("140", "70", "Acme Air has the friendliest cabin crew, love flying with them", 90),
+    # a bot: a different cheerful line about the brand every 60 minutes, on the minute
+    *[_msg(f"5{i:02d}", "80", f"Acme Air deal number {i}: great fares, love it!", 200 + 60 * i)
+      for i in range(12)],
+    # a mention flooder: seven accounts named in every message
+    *[_msg(f"6{i:02d}", "90", f"@acme @a{i} @b @c @d @e @f wow thank you acme air {i}", 300 + i)
+      for i in range(3)],
 ]
 ACTIONS = [
+    *[_mention(f"6{i:02d}", "90", h, 300 + i) for i in range(3)
+      for h in ("acme", f"a{i}", "b", "c", "d", "e", "f")],
     _mention("101", "10", "acme", 10),
     _mention("103", "11", "acme", 30),
     _mention("110", "40", "acme", 50),
@@ -215,6 +225,19 @@ def test_roles_and_ranks(warehouse):
         assert 0 <= advocacy <= 100 and 0 <= influence <= 100
     top3 = {k for k, v in rows.items() if v[1] in (1, 2, 3)}
     assert top3 == {"20", "30", "40"}
+
+
+def test_bots_and_mention_flooders_are_left_out_of_the_ranking(warehouse):
+    rows = dict(_one(
+        warehouse,
+        "SELECT account_id, excluded_reason FROM marts.advocate_scores WHERE rank IS NULL",
+    ))
+    assert rows == {
+        "80": "posts at machine-regular intervals (suspected bot)",
+        "90": "floods messages with mentions (suspected spam)",
+    }
+    roles = dict(_one(warehouse, "SELECT account_id, role FROM marts.advocate_scores"))
+    assert roles["80"] == roles["90"] == "casual"
 
 
 def test_influence_comes_from_amplification_and_reach(warehouse):
