@@ -47,7 +47,7 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
               ON c.brand = d.brand AND c.platform = d.platform
              AND c.message_id = d.defended_message_id AND c.stance = 'against'
             WHERE d.is_defense""")
-    yield dg.MaterializeResult(metadata={"messages_judged": judged, **by_stance})
+    yield dg.MaterializeResult(metadata={**judged, **by_stance})
     yield dg.AssetCheckResult(check_name="no_orphan_defenses", passed=orphans == 0,
                               metadata={"orphans": orphans})
 

@@ -13,7 +13,7 @@ import os
 import resource
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -46,26 +46,36 @@ _FILLERS = [
 
 
 def generate_interactions(
-    n: int, out_dir: Path, seed: int = 1, unique_text_share: float = 1.0
+    n: int,
+    out_dir: Path,
+    seed: int = 1,
+    unique_text_share: float = 1.0,
+    *,
+    start: datetime = START,
+    days: float = DAYS,
+    first_id: int = 10_000_000,
+    n_accounts: int | None = None,
+    file_name: str = "interactions.csv",
 ) -> dict[str, int]:
-    """Write ``interactions.csv`` (generic CSV, N rows) and ``brands.toml`` into ``out_dir``.
+    """Write ``file_name`` (generic CSV, N rows from ``start`` over ``days``, ids from
+    ``first_id``) and ``brands.toml`` into ``out_dir``.
 
     ``unique_text_share`` of the messages get a text no other message has (a reference
     number appended), so the stance model cannot reuse its work; the rest repeat one of the
     template texts, as copies, bots and campaigns do."""
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    n_accounts = max(n // 10, 100)
+    n_accounts = n_accounts or max(n // 10, 100)
     brand_ids = np.arange(N_BRANDS)
     kinds = rng.choice(
         np.array(["msg", "like", "share", "follow"]), size=n, p=[0.2, 0.5, 0.25, 0.05]
     )
     # heavy-tailed activity: a few accounts are very active, most engage a few times
     author = (n_accounts * rng.random(n) ** 3).astype(np.int64) + N_BRANDS
-    created = START.timestamp() + rng.uniform(0, DAYS * 86400, size=n)
+    created = start.timestamp() + rng.uniform(0, days * 86400, size=n)
     order = np.argsort(created, kind="stable")
     kinds, author, created = kinds[order], author[order], created[order]
-    ids = np.arange(n, dtype=np.int64) + 10_000_000
+    ids = np.arange(n, dtype=np.int64) + first_id
     is_msg = kinds == "msg"
     msg_idx = np.flatnonzero(is_msg)
     # Brand accounts post 3% of messages; the rest are the public.
@@ -149,7 +159,7 @@ def generate_interactions(
         "platform", "record_type", "id", "author_id", "author_handle", "author_followers",
         "created_at", "text", "parent_id", "quoted_id", "target_id", "target_author_id",
     )
-    csv.write_csv(out_dir / "interactions.csv")
+    csv.write_csv(out_dir / file_name)
     brands = "\n".join(
         f'[[brand]]\nname = "Brand {b}"\nkeywords = ["brand{b}"]\n'
         f'[brand.accounts]\nbenchnet = ["Brand{b}"]\n'
@@ -208,32 +218,23 @@ class TreeMemorySampler(threading.Thread):
         return max(self.peak_bytes, own) / 1024**3
 
 
-def run_benchmark(
-    n: int, out: Path, workers: int, console: Console, unique_text_share: float = 1.0
-) -> dict[str, float]:
+def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, console: Console,
+               title: str) -> dict[str, float]:
     from pipelines.cli import run_pipeline, step_seconds
-
-    data_dir = out / "data"
-    for stale in (out / "advocates.duckdb", out / ".work" / "advocates.duckdb"):
-        stale.unlink(missing_ok=True)
-    started = time.perf_counter()
-    info = generate_interactions(n, data_dir, unique_text_share=unique_text_share)
-    generated = time.perf_counter() - started
-    console.print(f"Generated {info} in {generated:.1f} s")
 
     sampler = TreeMemorySampler()
     sampler.start()
     started = time.perf_counter()
     result = run_pipeline(
         data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
-        date(2026, 10, 30), workers, quiet=True,
+        as_of, workers, quiet=True,
     )
     total = time.perf_counter() - started
     peak = sampler.stop()
     if not result.success:
         raise SystemExit("benchmark run failed")
     stages = step_seconds(result)
-    table = Table(title=f"Benchmark: {n:,} interactions")
+    table = Table(title=title)
     table.add_column("stage")
     table.add_column("seconds", justify="right")
     for step, seconds in stages.items():
@@ -242,3 +243,34 @@ def run_benchmark(
     console.print(table)
     console.print(f"Peak memory: {peak:.2f} GiB (the pipeline and its stance workers together)")
     return {"total_s": total, "peak_gib": peak, **stages}
+
+
+def run_benchmark(
+    n: int, out: Path, workers: int, console: Console, unique_text_share: float = 1.0,
+    then_add: int = 0,
+) -> dict[str, float]:
+    """Generate N interactions and run the whole job on them; with ``then_add``, then drop a
+    file of that many new interactions (one more day, the same accounts) and time the
+    nightly run that follows."""
+    data_dir = out / "data"
+    for stale in (out / "advocates.duckdb", out / ".work" / "advocates.duckdb",
+                  data_dir / "next_day.csv"):
+        stale.unlink(missing_ok=True)
+    started = time.perf_counter()
+    info = generate_interactions(n, data_dir, unique_text_share=unique_text_share)
+    console.print(f"Generated {info} in {time.perf_counter() - started:.1f} s")
+    last_day = (START + timedelta(days=DAYS - 1)).date()  # the data ends with this day
+    figures = _timed_run(data_dir, out, last_day, workers, console,
+                         f"Benchmark: {n:,} interactions")
+    if then_add:
+        extra = generate_interactions(
+            then_add, data_dir, seed=2, unique_text_share=unique_text_share,
+            start=START + timedelta(days=DAYS), days=1, first_id=10_000_000 + n,
+            n_accounts=max(n // 10, 100), file_name="next_day.csv",
+        )
+        console.print(f"Added one day: {extra}")
+        figures["nightly"] = _timed_run(
+            data_dir, out, last_day + timedelta(days=1), workers, console,
+            f"Nightly run: {then_add:,} new interactions on top of {n:,}",
+        )["total_s"]
+    return figures

@@ -193,12 +193,17 @@ def bench(
         1.0, "--unique-text-share",
         help="Share of messages whose text is unique (the rest repeat template texts).",
     ),
+    then_add: int = typer.Option(
+        0, "--then-add",
+        help="After the first run, add this many interactions (one more day) and time the "
+        "nightly run that follows.",
+    ),
 ) -> None:
     """Generate N interactions, run the full pipeline, print time per stage and peak memory."""
     from pipelines.bench import run_benchmark
 
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
-    run_benchmark(interactions, out, workers, console, unique_text_share)
+    run_benchmark(interactions, out, workers, console, unique_text_share, then_add)
 
 
 @app.command()

@@ -12,14 +12,88 @@ Built from staging, into the marts analysts query:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 import duckdb
 import polars as pl
 
-from pipelines.stance import StanceModel, score_stance_frame
+from pipelines.stance import MODEL_VERSION, StanceModel, score_stance_frame
 
 EXCERPT_CHARS = 160
+CACHE_KEY = ("brand", "platform", "message_id", "text_hash", "addressed_to_brand",
+             "replying_to_criticism", "terms_hash")
+
+
+def _terms_hash(terms: Sequence[str]) -> str:
+    return hashlib.md5("\n".join(sorted(terms)).encode()).hexdigest()
+
+
+def _create_stance_cache(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS state")
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS state.stance_cache (
+            brand VARCHAR, platform VARCHAR, message_id VARCHAR, text_hash VARCHAR,
+            addressed_to_brand BOOLEAN, replying_to_criticism BOOLEAN, terms_hash VARCHAR,
+            model_version VARCHAR, stance VARCHAR, stance_score DOUBLE, stance_cue VARCHAR
+        )
+        """
+    )
+
+
+def _score_once(
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    terms: Mapping[str, Sequence[str]],
+    model: StanceModel | None,
+    workers: int | None,
+) -> tuple[pl.DataFrame, int]:
+    """Stance for each row of ``frame`` (key, brand, platform, message_id, text, text_hash,
+    addressed_to_brand, replying_to_criticism), scoring only what ``state.stance_cache`` does
+    not hold for this model version, brand terms and text; returns (key, stance, stance_score,
+    stance_cue) and how many rows were scored now."""
+    _create_stance_cache(con)
+    hashes = {brand: _terms_hash(t) for brand, t in terms.items()}
+    keyed = frame.with_columns(
+        pl.col("brand").replace_strict(hashes, default=None).alias("terms_hash")
+    )
+    con.register("_stance_keys", keyed.select("key", *CACHE_KEY))
+    cached = con.sql(
+        f"""
+        SELECT k.key, c.stance, c.stance_score, c.stance_cue
+        FROM _stance_keys k JOIN state.stance_cache c USING ({", ".join(CACHE_KEY)})
+        WHERE c.model_version = $version
+        """,
+        params={"version": MODEL_VERSION},
+    ).pl()
+    con.unregister("_stance_keys")
+    todo = keyed.join(cached.select("key"), on="key", how="anti")
+    if todo.height:
+        fresh = score_stance_frame(
+            todo.select("key", "brand", "text", "addressed_to_brand", "replying_to_criticism"),
+            terms, model=model, workers=workers,
+        )
+        rows = todo.join(fresh.drop("brand"), on="key").select(
+            *CACHE_KEY, pl.lit(MODEL_VERSION).alias("model_version"),
+            "stance", "stance_score", "stance_cue",
+        )
+        con.register("_stance_new", rows)
+        # one stance per (message, brand, flags): a newer text, terms or model replaces it
+        con.execute(
+            """
+            DELETE FROM state.stance_cache c USING _stance_new n
+            WHERE c.brand = n.brand AND c.platform = n.platform
+              AND c.message_id = n.message_id AND c.addressed_to_brand = n.addressed_to_brand
+              AND c.replying_to_criticism = n.replying_to_criticism
+            """
+        )
+        con.execute("INSERT INTO state.stance_cache BY NAME SELECT * FROM _stance_new")
+        con.unregister("_stance_new")
+        fresh = fresh.select("key", "stance", "stance_score", "stance_cue")
+    else:
+        fresh = cached.clear()
+    return pl.concat([cached, fresh.cast(cached.schema)]), todo.height
 
 
 def build_message_stance(
@@ -27,9 +101,11 @@ def build_message_stance(
     terms_by_brand: Mapping[str, Sequence[str]],
     model: StanceModel | None = None,
     workers: int | None = None,
-) -> int:
-    """Judge each (message, brand) pair once, then once more for replies to a criticism, whose
-    disagreement with the critic is favour toward the brand."""
+) -> dict[str, int]:
+    """Judge each (message, brand) pair, then once more for replies to a criticism, whose
+    disagreement with the critic is favour toward the brand. A pair already judged by a
+    previous run (same text, brand terms, flags and model version) is not judged again.
+    Returns how many pairs there are and how many were scored now."""
     candidates = con.sql(
         """
         WITH concerned AS (
@@ -39,7 +115,8 @@ def build_message_stance(
         )
         SELECT row_number() OVER (ORDER BY c.brand, m.platform, m.message_id) AS key,
                c.brand, m.platform, m.message_id, m.author_id, m.parent_id, m.thread_id,
-               m.created_at, m.kind, m.text, c.addressed AS addressed_to_brand
+               m.created_at, m.kind, m.text, md5(coalesce(m.text, '')) AS text_hash,
+               c.addressed AS addressed_to_brand
         FROM concerned c
         JOIN staging.messages m USING (platform, message_id)
         ANTI JOIN staging.brand_accounts b
@@ -50,32 +127,27 @@ def build_message_stance(
     for brand in candidates["brand"].unique().to_list():
         terms.setdefault(brand, [brand, f"@{brand}"])
 
-    first = score_stance_frame(
-        candidates.select(
-            "key", "brand", "text", "addressed_to_brand",
-            pl.lit(False).alias("replying_to_criticism"),
-        ),
-        terms,
-        model=model,
-        workers=workers,
+    first, scored_now = _score_once(
+        con,
+        candidates.with_columns(pl.lit(False).alias("replying_to_criticism")),
+        terms, model, workers,
     )
-    judged = candidates.join(first.drop("brand"), on="key")
+    judged = candidates.join(first, on="key")
     # Replies whose parent (same brand) is a criticism are judged again knowing that.
     parents = judged.filter(pl.col("stance") == "against").select(
         "platform", "brand", pl.col("message_id").alias("parent_id")
     )
     under_criticism = judged.join(parents, on=["platform", "brand", "parent_id"], how="semi")
     if under_criticism.height:
-        second = score_stance_frame(
-            under_criticism.select(
-                "key", "brand", "text", "addressed_to_brand",
-                pl.lit(True).alias("replying_to_criticism"),
+        second, rescored = _score_once(
+            con,
+            under_criticism.drop("stance", "stance_score", "stance_cue").with_columns(
+                pl.lit(True).alias("replying_to_criticism")
             ),
-            terms,
-            model=model,
-            workers=workers,
+            terms, model, workers,
         )
-        judged = judged.update(second.drop("brand"), on="key")
+        scored_now += rescored
+        judged = judged.update(second, on="key")
     stance = judged.select(  # noqa: F841 (read by DuckDB below)
         "brand", "platform", "message_id", "author_id", "parent_id", "thread_id", "created_at",
         "kind", "text", "addressed_to_brand", "stance", "stance_score", "stance_cue",
@@ -125,7 +197,7 @@ def build_message_stance(
         LEFT JOIN defended d USING (brand, platform, message_id)
         """
     )
-    return candidates.height
+    return {"messages_judged": candidates.height, "scored_this_run": scored_now}
 
 
 def build_defense_events(con: duckdb.DuckDBPyConnection) -> None:

@@ -97,6 +97,10 @@ REQUEST_VADER_FACTOR = 0.25
 REQUEST_SOFT_CUE_FACTOR = 0.5
 SIGNAL_EPSILON = 0.05  # a clause "says something" when |score| exceeds this
 
+# Bump when a change to the rules or cue lists changes results: cached stances of another
+# version are scored again (``pipelines.signals`` keeps one stance per message and version).
+MODEL_VERSION = "rules-1"
+
 PARALLEL_THRESHOLD = 20_000
 
 # --------------------------------------------------------------------------------------------

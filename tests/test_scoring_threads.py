@@ -268,3 +268,20 @@ def test_snapshot_is_idempotent(warehouse):
     build_scores(warehouse, AS_OF, "2026-10-30", DEFAULT_SETTINGS)
     after = _one(warehouse, "SELECT count(*) FROM marts.advocate_score_history")[0][0]
     assert before == after > 0
+
+
+def test_each_message_is_scored_once_across_runs(warehouse):
+    """Runs last in this module: it edits a message. A second run scores nothing again; a
+    message whose text changed is scored again, alone."""
+    terms = {ACME.name: ACME.terms()}
+    again = build_message_stance(warehouse, terms, workers=1)
+    assert again["scored_this_run"] == 0
+    assert again["messages_judged"] > 20
+    warehouse.execute(
+        "UPDATE staging.messages SET text = '@acme honestly the best airline, thank you!'"
+        " WHERE message_id = '120'"
+    )
+    changed = build_message_stance(warehouse, terms, workers=1)
+    assert changed["scored_this_run"] == 1
+    stance = _one(warehouse, "SELECT stance FROM marts.message_stance WHERE message_id = '120'")
+    assert stance == [("favor",)]
