@@ -59,14 +59,13 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, first_json_line, rejects_frame
+from pipelines.formats.common import frame_from_rows as _frame
 from pipelines.model import UTC_DATETIME, ParsedFile, conform
 
 NAME = "bluesky"
 DESCRIPTION = "Bluesky records as JSON lines (repo records or Jetstream events)"
 PLATFORM = "bluesky"
-SNIFF_LINES = 5
-SNIFF_LINE_LIMIT = 64 * 1024 * 1024
 
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
@@ -139,23 +138,8 @@ def looks_like_bluesky(obj: object) -> bool:
 
 def sniff(head: Head) -> bool:
     """The first of the first few non-blank lines that is JSON decides."""
-    if "{" not in head.text:
-        return False
-    with open(head.path, "rb") as f:
-        tried = 0
-        while tried < SNIFF_LINES:
-            line = f.readline(SNIFF_LINE_LIMIT)
-            if not line:
-                return False
-            if not line.strip():
-                continue
-            tried += 1
-            try:
-                obj = orjson.loads(line.removeprefix(b"\xef\xbb\xbf"))
-            except orjson.JSONDecodeError:
-                continue
-            return looks_like_bluesky(obj)
-    return False
+    found, obj = first_json_line(head)
+    return found and looks_like_bluesky(obj)
 
 
 # --------------------------------------------------------------------------------------------
@@ -519,16 +503,6 @@ class _Collector:
 # --------------------------------------------------------------------------------------------
 
 
-def _frame(rows: list[tuple | None], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    rows = [r for r in rows if r is not None]
-    names = list(schema)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pl.DataFrame(
-        [
-            pl.Series(name, list(col), dtype=schema[name])
-            for name, col in zip(names, columns, strict=True)
-        ]
-    )
 
 
 def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import orjson
 import polars as pl
 
 from pipelines.model import conform
@@ -22,6 +23,47 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # not preceded by a word character or '@' (so e-mail addresses are not mentions).
 # RE2 syntax (DuckDB) that Python's re understands too; group 1 is the handle.
 MENTION_RE2 = r"(?:^|[^A-Za-z0-9_@])@([A-Za-z0-9_]+(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)"
+
+
+JSON_SNIFF_LINES = 5  # non-blank lines a JSON-lines sniff looks at
+JSON_SNIFF_LINE_LIMIT = 64 * 1024 * 1024  # a twarc or listing page is one long line
+
+
+def frame_from_rows(rows: list[tuple | None], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A frame from row tuples in ``schema`` order (None rows are skipped): parsers collect
+    plain tuples while reading and build each table once at the end."""
+    rows = [r for r in rows if r is not None]
+    names = list(schema)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return pl.DataFrame(
+        [
+            pl.Series(name, list(col), dtype=schema[name])
+            for name, col in zip(names, columns, strict=True)
+        ]
+    )
+
+
+def first_json_line(head: Head) -> tuple[bool, object]:
+    """For JSON-lines sniffing: among the first few non-blank lines of the file, the first
+    that is valid JSON, decoded, as ``(True, value)``; ``(False, None)`` when there is none.
+    Whole lines are read (one page can be a line of megabytes), a broken first line does not
+    hide the format, and a UTF-8 byte order mark is ignored."""
+    if "{" not in head.text:
+        return False, None
+    with open(head.path, "rb") as f:
+        tried = 0
+        while tried < JSON_SNIFF_LINES:
+            line = f.readline(JSON_SNIFF_LINE_LIMIT)
+            if not line:
+                return False, None
+            if not line.strip():
+                continue
+            tried += 1
+            try:
+                return True, orjson.loads(line.removeprefix(UTF8_BOM))
+            except orjson.JSONDecodeError:
+                continue
+    return False, None
 
 
 def excerpt(raw: bytes | str | None) -> str | None:

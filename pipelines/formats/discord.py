@@ -63,6 +63,7 @@ import orjson
 import polars as pl
 
 from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import frame_from_rows as frame
 from pipelines.model import UTC_DATETIME, ParsedFile, conform
 
 NAME = "discord"
@@ -294,15 +295,6 @@ def json_excerpt(obj: object) -> str | None:
         return excerpt(repr(obj))
 
 
-def frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    names = list(schema)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pl.DataFrame(
-        [
-            pl.Series(name, list(col), dtype=schema[name])
-            for name, col in zip(names, columns, strict=True)
-        ]
-    )
 
 
 MESSAGE_COLUMNS: dict[str, pl.DataType] = {

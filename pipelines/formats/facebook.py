@@ -70,12 +70,12 @@ import orjson
 import polars as pl
 
 from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import frame_from_rows as frame
 from pipelines.formats.discord import (
     ACTION_COLUMNS,
     MESSAGE_COLUMNS,
     array_items,
     decode_lenient,
-    frame,
     json_excerpt,
     kind_name,
     native_id,

@@ -69,6 +69,7 @@ import orjson
 import polars as pl
 
 from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import frame_from_rows as _frame
 from pipelines.model import UTC_DATETIME, ParsedFile, conform
 
 NAME = "mastodon"
@@ -623,15 +624,6 @@ def _collection_kind(doc_id: str | None, items: list) -> str | None:
     return None
 
 
-def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    names = list(schema)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pl.DataFrame(
-        [
-            pl.Series(name, list(col), dtype=schema[name])
-            for name, col in zip(names, columns, strict=True)
-        ]
-    )
 
 
 def _result(c: _Collector, source: str) -> ParsedFile:

@@ -68,7 +68,8 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, first_json_line, rejects_frame
+from pipelines.formats.common import frame_from_rows as _frame
 from pipelines.model import UTC_DATETIME, ParsedFile, conform
 
 NAME = "reddit"
@@ -77,8 +78,6 @@ DESCRIPTION = (
     "dump lines"
 )
 PLATFORM = "reddit"
-SNIFF_LINES = 5
-SNIFF_LINE_LIMIT = 64 * 1024 * 1024
 MAX_DEPTH = 64  # nested replies followed this deep
 DELETED = "[deleted]"
 GONE_TEXT = ("[deleted]", "[removed]")
@@ -131,23 +130,8 @@ def looks_like_reddit(obj: object) -> bool:
 def sniff(head: Head) -> bool:
     """The first of the first few non-blank lines that is JSON decides (whole lines are read:
     a listing page is one long line)."""
-    if "{" not in head.text:
-        return False
-    with open(head.path, "rb") as f:
-        tried = 0
-        while tried < SNIFF_LINES:
-            line = f.readline(SNIFF_LINE_LIMIT)
-            if not line:
-                return False
-            if not line.strip():
-                continue
-            tried += 1
-            try:
-                obj = orjson.loads(line.removeprefix(b"\xef\xbb\xbf"))
-            except orjson.JSONDecodeError:
-                continue
-            return looks_like_reddit(obj)
-    return False
+    found, obj = first_json_line(head)
+    return found and looks_like_reddit(obj)
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,15 +356,6 @@ class _Collector:
             )
 
 
-def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    names = list(schema)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pl.DataFrame(
-        [
-            pl.Series(name, list(col), dtype=schema[name])
-            for name, col in zip(names, columns, strict=True)
-        ]
-    )
 
 
 def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:

@@ -19,7 +19,8 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, first_json_line, rejects_frame
+from pipelines.formats.common import frame_from_rows as _frame
 from pipelines.model import UTC_DATETIME, ParsedFile, conform
 
 NAME = "twitter_v2"
@@ -28,8 +29,6 @@ DESCRIPTION = (
     "or flattened one-tweet-per-line files"
 )
 PLATFORM = "twitter"
-SNIFF_LINES = 5
-SNIFF_LINE_LIMIT = 64 * 1024 * 1024
 MAX_DEPTH = 3  # flat files nest referenced tweets inside tweets
 
 
@@ -64,23 +63,8 @@ def sniff(head: Head) -> bool:
     """The first of the first few non-blank lines that is JSON decides (a broken first line
     does not hide the format). A page of 100 tweets is one line of ~0.5 MB: whole lines are
     read, not just the head."""
-    if "{" not in head.text:
-        return False
-    with open(head.path, "rb") as f:
-        tried = 0
-        while tried < SNIFF_LINES:
-            line = f.readline(SNIFF_LINE_LIMIT)
-            if not line:
-                return False
-            if not line.strip():
-                continue
-            tried += 1
-            try:
-                obj = orjson.loads(line.removeprefix(b"\xef\xbb\xbf"))
-            except orjson.JSONDecodeError:
-                continue
-            return looks_like_v2(obj)
-    return False
+    found, obj = first_json_line(head)
+    return found and looks_like_v2(obj)
 
 
 def _id(value: object) -> str | None:
@@ -353,15 +337,6 @@ class _Collector:
             )
 
 
-def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    names = list(schema)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pl.DataFrame(
-        [
-            pl.Series(name, list(col), dtype=schema[name])
-            for name, col in zip(names, columns, strict=True)
-        ]
-    )
 
 
 def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:
