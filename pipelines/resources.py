@@ -34,7 +34,7 @@ class AdvocatesConfig(dg.ConfigurableResource):
     database: str = DEFAULT_DB  # the published database analysts query
     report_dir: str = DEFAULT_REPORT_DIR
     stance_workers: int = 0  # 0: one per CPU core
-    duckdb_memory_limit: str = "4GB"  # DuckDB spills to disk beyond this
+    duckdb_memory_limit: str = "3GB"  # DuckDB spills to disk beyond this
 
     @property
     def working_database(self) -> Path:
@@ -93,7 +93,7 @@ def config_from_env() -> AdvocatesConfig:
         database=os.environ.get("ADVOCATES_DB", DEFAULT_DB),
         report_dir=os.environ.get("ADVOCATES_REPORT_DIR", DEFAULT_REPORT_DIR),
         stance_workers=int(os.environ.get("ADVOCATES_WORKERS", "0")),
-        duckdb_memory_limit=os.environ.get("ADVOCATES_DUCKDB_MEMORY", "4GB"),
+        duckdb_memory_limit=os.environ.get("ADVOCATES_DUCKDB_MEMORY", "3GB"),
     )
 
 

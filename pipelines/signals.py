@@ -34,7 +34,7 @@ def _create_stance_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS state.stance_cache (
-            brand VARCHAR, platform VARCHAR, message_id VARCHAR, text_hash VARCHAR,
+            brand VARCHAR, platform VARCHAR, message_id VARCHAR, text_hash UBIGINT,
             addressed_to_brand BOOLEAN, replying_to_criticism BOOLEAN, terms_hash VARCHAR,
             model_version VARCHAR, stance VARCHAR, stance_score DOUBLE, stance_cue VARCHAR
         )
@@ -115,7 +115,7 @@ def build_message_stance(
         )
         SELECT row_number() OVER (ORDER BY c.brand, m.platform, m.message_id) AS key,
                c.brand, m.platform, m.message_id, m.author_id, m.parent_id, m.thread_id,
-               m.created_at, m.kind, m.text, md5(coalesce(m.text, '')) AS text_hash,
+               m.created_at, m.kind, m.text, hash(coalesce(m.text, '')) AS text_hash,
                c.addressed AS addressed_to_brand
         FROM concerned c
         JOIN staging.messages m USING (platform, message_id)
