@@ -77,7 +77,7 @@ import os
 import re
 import string
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -102,6 +102,7 @@ SIGNAL_EPSILON = 0.05  # a clause "says something" when |score| exceeds this
 MODEL_VERSION = "rules-1"
 
 PARALLEL_THRESHOLD = 20_000
+CHUNK_ROWS = 50_000  # distinct texts sent to a worker at a time
 
 # --------------------------------------------------------------------------------------------
 # Cue table: every curated phrase lives here. Phrases are regular-expression fragments matched
@@ -1093,29 +1094,55 @@ def score_stance_frame(
             terms_cache[brand] = (terms,) if isinstance(terms, str) else tuple(terms)
         return terms_cache[brand]
 
-    rows = [
-        (text, terms_for(brand), addressed, replying)
-        for brand, text, addressed, replying in distinct.iter_rows()
-    ]
+    def rows_of(part: pl.DataFrame) -> list[tuple[str, tuple[str, ...], bool, bool]]:
+        return [
+            (text, terms_for(brand), addressed, replying)
+            for brand, text, addressed, replying in part.iter_rows()
+        ]
+
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(rows) > parallel_threshold:
-        chunk = max(100, math.ceil(len(rows) / (workers * 4)))
-        chunks = [rows[i : i + chunk] for i in range(0, len(rows), chunk)]
+    if workers > 1 and distinct.height > parallel_threshold:
+        # Chunks are cut from the frame as workers free up (at most two per worker in flight),
+        # so neither the rows nor their results sit in memory as Python objects all at once.
+        size = min(CHUNK_ROWS, max(100, math.ceil(distinct.height / (workers * 4))))
+        offsets = list(range(0, distinct.height, size))
+        parts: dict[int, tuple[list, list, list]] = {}
         context = multiprocessing.get_context("spawn")  # polars is threaded: never fork it
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(chunks)),
+            max_workers=min(workers, len(offsets)),
             mp_context=context,
             initializer=_worker_init,
             initargs=(model,),
         ) as pool:
-            results = [r for part in pool.map(_score_rows, chunks) for r in part]
+            pending = {}
+            queue = iter(offsets)
+            while True:
+                while len(pending) < 2 * workers:
+                    offset = next(queue, None)
+                    if offset is None:
+                        break
+                    part = rows_of(distinct.slice(offset, size))
+                    pending[pool.submit(_score_rows, part)] = offset
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    labels, scores, cues = zip(*future.result(), strict=True)
+                    parts[pending.pop(future)] = (labels, scores, cues)
+        ordered = [parts[o] for o in offsets]
+        labels = [x for p in ordered for x in p[0]]
+        scores = [x for p in ordered for x in p[1]]
+        cues = [x for p in ordered for x in p[2]]
     else:
-        results = _score_rows(rows, model)
+        results = _score_rows(rows_of(distinct), model)
+        labels = [r[0] for r in results]
+        scores = [r[1] for r in results]
+        cues = [r[2] for r in results]
 
     scored = distinct.with_columns(
-        pl.Series("stance", [r[0] for r in results], dtype=pl.String),
-        pl.Series("stance_score", [r[1] for r in results], dtype=pl.Float64),
-        pl.Series("stance_cue", [r[2] for r in results], dtype=pl.String),
+        pl.Series("stance", labels, dtype=pl.String),
+        pl.Series("stance_score", scores, dtype=pl.Float64),
+        pl.Series("stance_cue", cues, dtype=pl.String),
     )
     joined = prepared.join(
         scored, on=list(_DEDUP_COLUMNS), how="left", nulls_equal=True, maintain_order="left"
