@@ -13,7 +13,7 @@ import duckdb
 import orjson
 import polars as pl
 
-from pipelines.model import conform
+from pipelines.model import ParsedFile, conform
 
 HEAD_BYTES = 64 * 1024
 EXCERPT_CHARS = 300
@@ -40,6 +40,33 @@ def frame_from_rows(rows: list[tuple | None], schema: dict[str, pl.DataType]) ->
             pl.Series(name, list(col), dtype=schema[name])
             for name, col in zip(names, columns, strict=True)
         ]
+    )
+
+
+def parsed_file(
+    fmt: str,
+    platform: str,
+    source: str,
+    *,
+    accounts: pl.DataFrame,
+    messages: pl.DataFrame,
+    actions: pl.DataFrame,
+    rejects: list[tuple[int | None, str, str | None]],
+) -> ParsedFile:
+    """The ParsedFile of a JSON parser: its frames stamped with platform, format and file,
+    conformed to the canonical model."""
+    stamp = {
+        "platform": pl.lit(platform),
+        "source_format": pl.lit(fmt),
+        "source_file": pl.lit(source),
+    }
+    return ParsedFile(
+        source_file=source,
+        source_format=fmt,
+        accounts=conform(accounts.with_columns(**stamp), "accounts"),
+        messages=conform(messages.with_columns(**stamp), "messages"),
+        actions=conform(actions.with_columns(**stamp), "actions"),
+        rejects=rejects_frame(fmt, source, rejects),
     )
 
 

@@ -62,9 +62,9 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, parsed_file, rejects_frame
 from pipelines.formats.common import frame_from_rows as frame
-from pipelines.model import UTC_DATETIME, ParsedFile, conform
+from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "discord"
 DESCRIPTION = "Discord channel export by DiscordChatExporter (JSON)"
@@ -293,8 +293,6 @@ def json_excerpt(obj: object) -> str | None:
         return excerpt(orjson.dumps(obj)[:1200])
     except TypeError:
         return excerpt(repr(obj))
-
-
 
 
 MESSAGE_COLUMNS: dict[str, pl.DataType] = {
@@ -538,16 +536,12 @@ def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:
             "display_name": pl.Series([v[1] for v in c.accounts.values()], dtype=pl.String),
         }
     )
-    common = {
-        "platform": pl.lit(PLATFORM),
-        "source_format": pl.lit(NAME),
-        "source_file": pl.lit(source),
-    }
-    return ParsedFile(
-        source_file=source,
-        source_format=NAME,
-        accounts=conform(accounts.with_columns(**common), "accounts"),
-        messages=conform(messages_frame.with_columns(**common), "messages"),
-        actions=conform(actions.with_columns(**common), "actions"),
-        rejects=rejects_frame(NAME, source, c.rejects),
+    return parsed_file(
+        NAME,
+        PLATFORM,
+        source,
+        accounts=accounts,
+        messages=messages_frame,
+        actions=actions,
+        rejects=c.rejects,
     )

@@ -69,7 +69,7 @@ from urllib.parse import quote
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, parsed_file, rejects_frame
 from pipelines.formats.common import frame_from_rows as frame
 from pipelines.formats.discord import (
     ACTION_COLUMNS,
@@ -82,7 +82,7 @@ from pipelines.formats.discord import (
     printable_members,
     root_members,
 )
-from pipelines.model import ParsedFile, conform
+from pipelines.model import ParsedFile
 
 NAME = "facebook"
 DESCRIPTION = "Facebook Page comments from the Graph API (JSON)"
@@ -605,16 +605,12 @@ def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:
             "display_name": pl.Series(list(c.accounts.values()), dtype=pl.String),
         }
     )
-    common = {
-        "platform": pl.lit(PLATFORM),
-        "source_format": pl.lit(NAME),
-        "source_file": pl.lit(source),
-    }
-    return ParsedFile(
-        source_file=source,
-        source_format=NAME,
-        accounts=conform(accounts.with_columns(**common), "accounts"),
-        messages=conform(messages.with_columns(**common), "messages"),
-        actions=conform(actions.with_columns(**common), "actions"),
-        rejects=rejects_frame(NAME, source, c.rejects),
+    return parsed_file(
+        NAME,
+        PLATFORM,
+        source,
+        accounts=accounts,
+        messages=messages,
+        actions=actions,
+        rejects=c.rejects,
     )

@@ -68,9 +68,9 @@ from urllib.parse import urlsplit
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
-from pipelines.model import UTC_DATETIME, ParsedFile, conform
+from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "mastodon"
 DESCRIPTION = "Mastodon account export (outbox.json, likes.json, actor.json)"
@@ -624,8 +624,6 @@ def _collection_kind(doc_id: str | None, items: list) -> str | None:
     return None
 
 
-
-
 def _result(c: _Collector, source: str) -> ParsedFile:
     s = pl.String
     messages = _frame(
@@ -660,18 +658,14 @@ def _result(c: _Collector, source: str) -> ParsedFile:
         [(aid, v[0], v[1]) for aid, v in c.accounts.items()],
         {"account_id": s, "handle": s, "display_name": s},
     )
-    common = {
-        "platform": pl.lit(PLATFORM),
-        "source_format": pl.lit(NAME),
-        "source_file": pl.lit(source),
-    }
-    return ParsedFile(
-        source_file=source,
-        source_format=NAME,
-        accounts=conform(accounts.with_columns(**common), "accounts"),
-        messages=conform(messages.with_columns(**common), "messages"),
-        actions=conform(actions.with_columns(**common), "actions"),
-        rejects=rejects_frame(NAME, source, c.rejects),
+    return parsed_file(
+        NAME,
+        PLATFORM,
+        source,
+        accounts=accounts,
+        messages=messages,
+        actions=actions,
+        rejects=c.rejects,
     )
 
 

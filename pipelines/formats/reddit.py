@@ -68,9 +68,9 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, first_json_line, rejects_frame
+from pipelines.formats.common import Head, excerpt, first_json_line, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
-from pipelines.model import UTC_DATETIME, ParsedFile, conform
+from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "reddit"
 DESCRIPTION = (
@@ -356,8 +356,6 @@ class _Collector:
             )
 
 
-
-
 def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:
     c = _Collector()
     with open(path, "rb") as f:
@@ -415,16 +413,12 @@ def parse(path: Path, source: str, head: Head | None = None) -> ParsedFile:
     accounts = pl.DataFrame(
         {"account_id": pl.Series(names, dtype=s), "handle": pl.Series(names, dtype=s)}
     )
-    common = {
-        "platform": pl.lit(PLATFORM),
-        "source_format": pl.lit(NAME),
-        "source_file": pl.lit(source),
-    }
-    return ParsedFile(
-        source_file=source,
-        source_format=NAME,
-        accounts=conform(accounts.with_columns(**common), "accounts"),
-        messages=conform(messages.with_columns(**common), "messages"),
-        actions=conform(action_frame.with_columns(**common), "actions"),
-        rejects=rejects_frame(NAME, source, c.rejects),
+    return parsed_file(
+        NAME,
+        PLATFORM,
+        source,
+        accounts=accounts,
+        messages=messages,
+        actions=action_frame,
+        rejects=c.rejects,
     )

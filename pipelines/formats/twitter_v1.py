@@ -47,8 +47,8 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.formats.common import UTF8_BOM, Head, excerpt, rejects_frame
-from pipelines.model import UTC_DATETIME, ParsedFile, conform
+from pipelines.formats.common import UTF8_BOM, Head, excerpt, parsed_file
+from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "twitter_v1"
 DESCRIPTION = (
@@ -224,18 +224,14 @@ def build_parsed(
             "followers_count": pl.Series([v[2] for v in accounts.values()], dtype=pl.Int64),
         }
     )
-    common = {
-        "platform": pl.lit(PLATFORM),
-        "source_format": pl.lit(fmt),
-        "source_file": pl.lit(source),
-    }
-    return ParsedFile(
-        source_file=source,
-        source_format=fmt,
-        accounts=conform(account_frame.with_columns(**common), "accounts"),
-        messages=conform(make_frame(messages, MESSAGE_COLUMNS).with_columns(**common), "messages"),
-        actions=conform(make_frame(actions, ACTION_COLUMNS).with_columns(**common), "actions"),
-        rejects=rejects_frame(fmt, source, rejects),
+    return parsed_file(
+        fmt,
+        PLATFORM,
+        source,
+        accounts=account_frame,
+        messages=make_frame(messages, MESSAGE_COLUMNS),
+        actions=make_frame(actions, ACTION_COLUMNS),
+        rejects=rejects,
     )
 
 

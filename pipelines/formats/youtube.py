@@ -90,9 +90,9 @@ from urllib.parse import quote, unquote
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, rejects_frame
+from pipelines.formats.common import Head, excerpt, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
-from pipelines.model import UTC_DATETIME, ParsedFile, conform
+from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "youtube"
 DESCRIPTION = (
@@ -614,8 +614,6 @@ def _csv_row(
 # Frames
 
 
-
-
 def _result(c: _Collector, source: str) -> ParsedFile:
     s = pl.String
     messages = _frame(
@@ -652,16 +650,12 @@ def _result(c: _Collector, source: str) -> ParsedFile:
             "display_name": pl.Series([v[1] for v in c.accounts.values()], dtype=s),
         }
     )
-    common = {
-        "platform": pl.lit(PLATFORM),
-        "source_format": pl.lit(NAME),
-        "source_file": pl.lit(source),
-    }
-    return ParsedFile(
-        source_file=source,
-        source_format=NAME,
-        accounts=conform(accounts.with_columns(**common), "accounts"),
-        messages=conform(messages.with_columns(**common), "messages"),
-        actions=conform(actions.with_columns(**common), "actions"),
-        rejects=rejects_frame(NAME, source, c.rejects),
+    return parsed_file(
+        NAME,
+        PLATFORM,
+        source,
+        accounts=accounts,
+        messages=messages,
+        actions=actions,
+        rejects=c.rejects,
     )
