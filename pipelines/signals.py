@@ -102,21 +102,30 @@ def build_message_stance(
     model: StanceModel | None = None,
     workers: int | None = None,
 ) -> dict[str, int]:
-    """Judge each (message, brand) pair, then once more for replies to a criticism, whose
-    disagreement with the critic is favour toward the brand. A pair already judged by a
-    previous run (same text, brand terms, flags and model version) is not judged again.
-    Returns how many pairs there are and how many were scored now."""
+    """Judge the stance of each (message, brand) pair that matters.
+
+    First the messages that address or name the brand. Then the replies around its critics,
+    knowing they answer a criticism (disagreeing with the critic favours the brand): replies
+    directly under a criticism, and replies to a critic elsewhere in the thread, including
+    ones that never name the brand ("@critic that's not true"). A reply that only sits in a
+    thread about the brand, under no criticism, says nothing about the brand and is not
+    judged. A pair already judged by a previous run (same text, brand terms, flags and model
+    version) is not judged again. Returns how many pairs were judged and how many were
+    scored now."""
     candidates = con.sql(
         """
         WITH concerned AS (
-            SELECT platform, message_id, brand, bool_or(relation = 'addresses') AS addressed
+            SELECT platform, message_id, brand,
+                   bool_or(relation = 'addresses') AS addressed,
+                   bool_or(relation IN ('addresses', 'keyword')) AS direct
             FROM staging.message_brands WHERE relation <> 'by_brand'
             GROUP BY ALL
         )
         SELECT row_number() OVER (ORDER BY c.brand, m.platform, m.message_id) AS key,
-               c.brand, m.platform, m.message_id, m.author_id, m.parent_id, m.thread_id,
-               m.created_at, m.kind, m.text, hash(coalesce(m.text, '')) AS text_hash,
-               c.addressed AS addressed_to_brand
+               c.brand, m.platform, m.message_id, m.author_id, m.parent_id,
+               m.parent_author_id, m.thread_id, m.created_at, m.kind, m.text,
+               hash(coalesce(m.text, '')) AS text_hash,
+               c.addressed AS addressed_to_brand, c.direct
         FROM concerned c
         JOIN staging.messages m USING (platform, message_id)
         ANTI JOIN staging.brand_accounts b
@@ -127,27 +136,39 @@ def build_message_stance(
     for brand in candidates["brand"].unique().to_list():
         terms.setdefault(brand, [brand, f"@{brand}"])
 
+    direct = candidates.filter(pl.col("direct"))
     first, scored_now = _score_once(
         con,
-        candidates.with_columns(pl.lit(False).alias("replying_to_criticism")),
+        direct.with_columns(pl.lit(False).alias("replying_to_criticism")),
         terms, model, workers,
     )
-    judged = candidates.join(first, on="key")
-    # Replies whose parent (same brand) is a criticism are judged again knowing that.
-    parents = judged.filter(pl.col("stance") == "against").select(
-        "platform", "brand", pl.col("message_id").alias("parent_id")
+    judged = direct.join(first, on="key")
+    # Replies around a criticism (same brand) are judged again knowing that.
+    criticism = judged.filter(pl.col("stance") == "against")
+    under_parent = candidates.join(
+        criticism.select("platform", "brand", pl.col("message_id").alias("parent_id")),
+        on=["platform", "brand", "parent_id"], how="semi",
     )
-    under_criticism = judged.join(parents, on=["platform", "brand", "parent_id"], how="semi")
-    if under_criticism.height:
+    to_critic = candidates.join(
+        criticism.select(
+            "platform", "brand", "thread_id", pl.col("author_id").alias("parent_author_id")
+        ).unique(),
+        on=["platform", "brand", "thread_id", "parent_author_id"], how="semi",
+    )
+    around = pl.concat([under_parent, to_critic]).unique("key")
+    if around.height:
         second, rescored = _score_once(
             con,
-            under_criticism.drop("stance", "stance_score", "stance_cue").with_columns(
-                pl.lit(True).alias("replying_to_criticism")
-            ),
+            around.with_columns(pl.lit(True).alias("replying_to_criticism")),
             terms, model, workers,
         )
         scored_now += rescored
         judged = judged.update(second, on="key")
+        # thread-only replies around a critic join the judged messages
+        judged = pl.concat(
+            [judged, around.filter(~pl.col("direct")).join(second, on="key")],
+            how="vertical_relaxed",
+        )
     stance = judged.select(  # noqa: F841 (read by DuckDB below)
         "brand", "platform", "message_id", "author_id", "parent_id", "thread_id", "created_at",
         "kind", "text", "addressed_to_brand", "stance", "stance_score", "stance_cue",
@@ -197,7 +218,7 @@ def build_message_stance(
         LEFT JOIN defended d USING (brand, platform, message_id)
         """
     )
-    return {"messages_judged": candidates.height, "scored_this_run": scored_now}
+    return {"messages_judged": judged.height, "scored_this_run": scored_now}
 
 
 def build_defense_events(con: duckdb.DuckDBPyConnection) -> None:
