@@ -61,6 +61,8 @@ import polars as pl
 
 from pipelines.formats.common import Head, excerpt, first_json_line, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
+from pipelines.formats.common import iso_time_utc as _time
+from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "bluesky"
@@ -150,18 +152,6 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def _time_us(value: object) -> datetime | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
@@ -169,12 +159,6 @@ def _time_us(value: object) -> datetime | None:
         return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _kind_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 def _uri_of(value: object) -> str | None:

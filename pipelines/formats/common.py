@@ -7,6 +7,7 @@ import csv
 import mmap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -67,6 +68,27 @@ def parsed_file(
         messages=conform(messages.with_columns(**stamp), "messages"),
         actions=conform(actions.with_columns(**stamp), "actions"),
         rejects=rejects_frame(fmt, source, rejects),
+    )
+
+
+def iso_time_utc(value: object) -> datetime | None:
+    """An ISO 8601 time ('2021-09-22T16:37:29.000Z', '...+02:00') as an aware UTC datetime;
+    a time without an offset is taken as UTC; anything else is None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, for reject reasons ('an object', 'a list', 'null', ...)."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else "null"
     )
 
 

@@ -56,7 +56,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -64,6 +63,8 @@ import polars as pl
 
 from pipelines.formats.common import Head, excerpt, parsed_file, rejects_frame
 from pipelines.formats.common import frame_from_rows as frame
+from pipelines.formats.common import iso_time_utc as _time
+from pipelines.formats.common import json_kind as kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "discord"
@@ -266,26 +267,6 @@ def native_id(value: object) -> str | None:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _time(value: object) -> datetime | None:
-    """An ISO 8601 time with offset ('2022-05-26T23:19:27.384-04:00', up to 7 fractional
-    digits) as an aware UTC datetime; a time without offset is taken as UTC."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def kind_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 def json_excerpt(obj: object) -> str | None:

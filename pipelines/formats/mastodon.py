@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,6 +70,8 @@ import polars as pl
 
 from pipelines.formats.common import Head, excerpt, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
+from pipelines.formats.common import iso_time_utc as _time
+from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "mastodon"
@@ -138,24 +140,6 @@ def _url(value: object) -> str | None:
             if url is not None:
                 return url
     return None
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _kind_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 def _host(url: str | None) -> str | None:

@@ -70,6 +70,7 @@ import polars as pl
 
 from pipelines.formats.common import Head, excerpt, first_json_line, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
+from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "reddit"
@@ -140,12 +141,6 @@ def sniff(head: Head) -> bool:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _kind_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 def _epoch(value: object) -> datetime | None:

@@ -13,7 +13,6 @@ into one DataFrame per table at the end.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -21,6 +20,8 @@ import polars as pl
 
 from pipelines.formats.common import Head, excerpt, first_json_line, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
+from pipelines.formats.common import iso_time_utc as _time
+from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "twitter_v2"
@@ -77,25 +78,6 @@ def _id(value: object) -> str | None:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _time(value: object) -> datetime | None:
-    """An ISO 8601 time ('2021-09-22T16:37:29.000Z') as an aware UTC datetime."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _kind_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 class _Collector:

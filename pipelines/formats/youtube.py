@@ -92,6 +92,7 @@ import polars as pl
 
 from pipelines.formats.common import Head, excerpt, parsed_file
 from pipelines.formats.common import frame_from_rows as _frame
+from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
 NAME = "youtube"
@@ -179,12 +180,6 @@ def parse(path: Path, source: str, head: Head) -> ParsedFile:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _kind_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 def _time(value: object) -> datetime | None:
