@@ -15,6 +15,7 @@ from pipelines.signals import (
     build_share_events,
     build_talk_back,
 )
+from pipelines.stance import MODEL_VERSION as LEXICON_VERSION
 
 
 def _count(con, sql: str) -> int:
@@ -38,7 +39,11 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     brands = config.brands() or []
     terms = {b.name: b.terms() for b in brands}
     with config.connect() as con:
-        judged = build_message_stance(con, terms, workers=config.workers())
+        classifier = config.classifier()
+        if classifier is None and config.stance_model == "classifier":
+            context.log.warning("stance classifier not installed: using the lexicon model")
+        judged = build_message_stance(con, terms, workers=config.workers(),
+                                      classifier=classifier)
         by_stance = dict(con.execute(
             "SELECT stance, count(*) FROM marts.message_stance GROUP BY ALL").fetchall())
         orphans = _count(con, """
@@ -47,7 +52,8 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
               ON c.brand = d.brand AND c.platform = d.platform
              AND c.message_id = d.defended_message_id AND c.stance = 'against'
             WHERE d.is_defense""")
-    yield dg.MaterializeResult(metadata={**judged, **by_stance})
+    model = classifier.version if classifier is not None else f"lexicon {LEXICON_VERSION}"
+    yield dg.MaterializeResult(metadata={**judged, **by_stance, "stance_model": model})
     yield dg.AssetCheckResult(check_name="no_orphan_defenses", passed=orphans == 0,
                               metadata={"orphans": orphans})
 

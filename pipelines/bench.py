@@ -219,7 +219,7 @@ class TreeMemorySampler(threading.Thread):
 
 
 def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, console: Console,
-               title: str) -> dict[str, float]:
+               title: str, stance_model: str) -> dict[str, float]:
     from pipelines.cli import run_pipeline, step_seconds
 
     sampler = TreeMemorySampler()
@@ -227,7 +227,7 @@ def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, console: Co
     started = time.perf_counter()
     result = run_pipeline(
         data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
-        as_of, workers, quiet=True,
+        as_of, workers, quiet=True, stance_model=stance_model,
     )
     total = time.perf_counter() - started
     peak = sampler.stop()
@@ -247,11 +247,11 @@ def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, console: Co
 
 def run_benchmark(
     n: int, out: Path, workers: int, console: Console, unique_text_share: float = 1.0,
-    then_add: int = 0,
+    then_add: int = 0, stance_model: str = "lexicon",
 ) -> dict[str, float]:
     """Generate N interactions and run the whole job on them; with ``then_add``, then drop a
     file of that many new interactions (one more day, the same accounts) and time the
-    nightly run that follows."""
+    nightly run that follows. ``stance_model`` is the run's ``--stance-model``."""
     data_dir = out / "data"
     for stale in (out / "advocates.duckdb", out / ".work" / "advocates.duckdb",
                   data_dir / "next_day.csv"):
@@ -261,7 +261,8 @@ def run_benchmark(
     console.print(f"Generated {info} in {time.perf_counter() - started:.1f} s")
     last_day = (START + timedelta(days=DAYS - 1)).date()  # the data ends with this day
     figures = _timed_run(data_dir, out, last_day, workers, console,
-                         f"Benchmark: {n:,} interactions")
+                         f"Benchmark: {n:,} interactions (stance model: {stance_model})",
+                         stance_model)
     if then_add:
         extra = generate_interactions(
             then_add, data_dir, seed=2, unique_text_share=unique_text_share,
@@ -271,6 +272,6 @@ def run_benchmark(
         console.print(f"Added one day: {extra}")
         figures["nightly"] = _timed_run(
             data_dir, out, last_day + timedelta(days=1), workers, console,
-            f"Nightly run: {then_add:,} new interactions on top of {n:,}",
+            f"Nightly run: {then_add:,} new interactions on top of {n:,}", stance_model,
         )["total_s"]
     return figures

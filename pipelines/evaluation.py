@@ -16,6 +16,7 @@ Measures, for the current model and for plain VADER (the baseline):
 from __future__ import annotations
 
 import csv
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pipelines.stance import StanceModel, plain_vader
 
 LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "labels"
 CLASSES = ("favor", "against", "neutral")
+HELD_OUT_PERCENT = 30
 TWCS_FILES = {
     "twcs_head_monalisapatra26": "twcs/twcs_head_monalisapatra26.csv",
     "twcs_sample_yosingh1": "twcs/sample_yosingh1.csv",
@@ -108,6 +110,7 @@ SOCIAL_FILES = {
     "twitter_v2": "twitter_v2/twarc-csv/*.jsonl",
     "reddit": "reddit/*.ndjson",
     "mastodon": "mastodon/dealingwith/outbox.json",
+    "youtube": "youtube_spam_uci/*.csv",
 }
 
 
@@ -161,22 +164,46 @@ def _precision_recall(pairs: Iterable[tuple[bool, bool]]) -> tuple[float | None,
     return precision, recall
 
 
-def score(
-    messages: list[LabelledMessage], predict: Callable[[LabelledMessage, bool], str]
-) -> Report:
-    """Compare ``predict(message, replying_to_criticism) -> label`` with the hand labels."""
+Predictor = Callable[[list[LabelledMessage], list[bool]], list[str]]
+"""Labels for messages, given for each whether it answers a message predicted 'against'."""
+
+
+def split_of(source: str, message_id: str) -> str:
+    """'test' for the labels held out from training (about 30%, fixed by a hash of the id, so
+    adding labels never moves an old one between the two), else 'train'."""
+    digest = hashlib.md5(f"{source}:{message_id}".encode()).hexdigest()
+    return "test" if int(digest[:8], 16) % 100 < HELD_OUT_PERCENT else "train"
+
+
+def held_out(messages: list[LabelledMessage], split: str = "test") -> list[LabelledMessage]:
+    return [m for m in messages if split_of(m.source, m.message_id) == split]
+
+
+def _parent_message(m: LabelledMessage) -> LabelledMessage:
+    return LabelledMessage(m.source, "", m.target, "", False, m.parent_text or "", None, False,
+                           True)
+
+
+def replying_flags(messages: list[LabelledMessage], predict: Predictor) -> list[bool]:
+    """For each message: does it answer a customer's message that ``predict`` calls
+    'against'? (The pipeline re-judges such replies knowing they answer a criticism.)"""
+    asks = [i for i, m in enumerate(messages) if m.parent_text is not None
+            and m.parent_is_customer]
+    flags = [False] * len(messages)
+    if asks:
+        parents = [_parent_message(messages[i]) for i in asks]
+        for i, label in zip(asks, predict(parents, [False] * len(parents)), strict=True):
+            flags[i] = label == "against"
+    return flags
+
+
+def score(messages: list[LabelledMessage], predict: Predictor) -> Report:
+    """Compare ``predict(messages, replying_to_criticism) -> labels`` with the hand labels."""
     if messages:
-        predict(messages[0], False)  # load the analyzer before timing
+        predict(messages[:1], [False])  # load the models before timing
     started = time.perf_counter()
-    parent_against = {}
-    for m in messages:
-        if m.parent_text is not None and m.parent_is_customer:
-            parent = LabelledMessage(m.source, "", m.target, "", False, m.parent_text, None,
-                                     False, True)
-            parent_against[m.message_id] = predict(parent, False) == "against"
-        else:
-            parent_against[m.message_id] = False
-    predicted = [predict(m, parent_against[m.message_id]) for m in messages]
+    replying = replying_flags(messages, predict)
+    predicted = predict(messages, replying)
     elapsed = time.perf_counter() - started
     confusion: dict[tuple[str, str], int] = {}
     for m, p in zip(messages, predicted, strict=True):
@@ -188,8 +215,8 @@ def score(
         f = 2 * p * r / (p + r) if p and r else 0.0
         per_class[cls] = {"precision": p or 0.0, "recall": r or 0.0, "f1": f}
     d_precision, d_recall = _precision_recall(
-        (p == "favor" and parent_against[m.message_id], m.is_defense)
-        for m, p in zip(messages, predicted, strict=True)
+        (p == "favor" and flag, m.is_defense)
+        for m, p, flag in zip(messages, predicted, replying, strict=True)
     )
     return Report(
         n=len(messages),
@@ -197,33 +224,68 @@ def score(
         macro_f_favor_against=(per_class["favor"]["f1"] + per_class["against"]["f1"]) / 2,
         defense_precision=d_precision,
         defense_recall=d_recall,
-        messages_per_second=(len(messages) + sum(parent_against.values())) / elapsed,
+        messages_per_second=(len(messages) + sum(replying)) / elapsed,
         confusion=confusion,
     )
 
 
-def model_predictor(model: StanceModel | None = None):
+def _lexicon_judgements(messages: list[LabelledMessage], replying: list[bool],
+                        model: StanceModel) -> list[tuple[str, float]]:
+    out = []
+    for m, flag in zip(messages, replying, strict=True):
+        result = model.classify(m.text, _target_terms(m.target),
+                                addressed_to_brand=m.addressed_to_brand,
+                                replying_to_criticism=flag)
+        out.append((result.label, result.score))
+    return out
+
+
+def model_predictor(model: StanceModel | None = None) -> Predictor:
+    """The target-aware lexicon model."""
     model = model or StanceModel()
 
-    def predict(m: LabelledMessage, replying_to_criticism: bool) -> str:
-        return model.classify(
-            m.text, _target_terms(m.target), addressed_to_brand=m.addressed_to_brand,
-            replying_to_criticism=replying_to_criticism,
-        ).label
+    def predict(messages: list[LabelledMessage], replying: list[bool]) -> list[str]:
+        return [label for label, _ in _lexicon_judgements(messages, replying, model)]
 
     return predict
 
 
-def vader_predictor(threshold: float = 0.05):
+def classifier_features(encoder, messages: list[LabelledMessage], replying: list[bool],
+                        model: StanceModel | None = None):
+    """The classifier's feature matrix for labelled messages (as the pipeline builds it)."""
+    from pipelines.stance_classifier import build_features
+
+    judged = _lexicon_judgements(messages, replying, model or StanceModel())
+    return build_features(
+        encoder, [m.text for m in messages], [_target_terms(m.target) for m in messages],
+        [label for label, _ in judged], [s for _, s in judged],
+        [m.addressed_to_brand for m in messages], replying,
+    )
+
+
+def classifier_predictor(classifier) -> Predictor:
+    """The supervised classifier (``pipelines.stance_classifier.StanceClassifier``)."""
+
+    def predict(messages: list[LabelledMessage], replying: list[bool]) -> list[str]:
+        labels, _, _ = classifier.head.predict(
+            classifier_features(classifier.encoder, messages, replying))
+        return labels
+
+    return predict
+
+
+def vader_predictor(threshold: float = 0.05) -> Predictor:
     """Plain VADER with its authors' recommended thresholds (compound ±0.05)."""
 
-    def predict(m: LabelledMessage, _replying: bool) -> str:
-        compound = plain_vader(m.text)
+    def label(compound: float) -> str:
         if compound >= threshold:
             return "favor"
         if compound <= -threshold:
             return "against"
         return "neutral"
+
+    def predict(messages: list[LabelledMessage], _replying: list[bool]) -> list[str]:
+        return [label(plain_vader(m.text)) for m in messages]
 
     return predict
 

@@ -22,12 +22,13 @@ from pipelines.brands import Brand, load_brands
 DEFAULT_INPUT_DIR = "data/sample"
 DEFAULT_DB = "out/advocates.duckdb"
 DEFAULT_REPORT_DIR = "out/report"
+STANCE_MODELS = ("classifier", "lexicon")
 
 
 class AdvocatesConfig(dg.ConfigurableResource):
     """Where the run reads exports and writes its outputs (environment variables in brackets
     set the defaults for Dagster runs: ADVOCATES_INPUT_DIR, ADVOCATES_BRANDS, ADVOCATES_DB,
-    ADVOCATES_REPORT_DIR, ADVOCATES_WORKERS, ADVOCATES_DUCKDB_MEMORY)."""
+    ADVOCATES_REPORT_DIR, ADVOCATES_WORKERS, ADVOCATES_DUCKDB_MEMORY, ADVOCATES_STANCE_MODEL)."""
 
     input_dir: str = DEFAULT_INPUT_DIR
     brands_file: str = ""  # empty: <input_dir>/brands.toml if present, else inferred brands
@@ -35,6 +36,9 @@ class AdvocatesConfig(dg.ConfigurableResource):
     report_dir: str = DEFAULT_REPORT_DIR
     stance_workers: int = 0  # 0: one per CPU core
     duckdb_memory_limit: str = "3GB"  # DuckDB spills to disk beyond this
+    # 'classifier': sentence embeddings + the lexicon's judgement (falls back to the lexicon
+    # when the encoder is not installed); 'lexicon': the target-aware lexicon model alone
+    stance_model: str = "classifier"
 
     @property
     def working_database(self) -> Path:
@@ -53,6 +57,18 @@ class AdvocatesConfig(dg.ConfigurableResource):
 
     def report_dir_path(self) -> Path:
         return Path(self.report_dir)
+
+    def classifier(self):
+        """The stance classifier, or None for the lexicon model (asked for, or the classifier
+        is not installed)."""
+        if self.stance_model not in STANCE_MODELS:
+            raise ValueError(f"stance_model must be one of {STANCE_MODELS}, "
+                             f"not {self.stance_model!r}")
+        if self.stance_model == "lexicon":
+            return None
+        from pipelines.stance_classifier import load_classifier
+
+        return load_classifier()
 
     def workers(self) -> int:
         return self.stance_workers or (os.cpu_count() or 1)
@@ -94,6 +110,7 @@ def config_from_env() -> AdvocatesConfig:
         report_dir=os.environ.get("ADVOCATES_REPORT_DIR", DEFAULT_REPORT_DIR),
         stance_workers=int(os.environ.get("ADVOCATES_WORKERS", "0")),
         duckdb_memory_limit=os.environ.get("ADVOCATES_DUCKDB_MEMORY", "3GB"),
+        stance_model=os.environ.get("ADVOCATES_STANCE_MODEL", "classifier"),
     )
 
 

