@@ -89,6 +89,10 @@ class Encoder:
 
         package = importlib.import_module(ENCODER_PACKAGE)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
+        transformers_logging.set_verbosity_error()
 
         path = Path(package.__file__).parent / "model"
         self.model = SentenceTransformer(str(path), device="cpu")
