@@ -157,6 +157,7 @@ class RunSummary:
     records_loaded: dict[str, int]  # {'accounts': n, 'messages': n, 'actions': n}
     records_rejected: int
     rejected_by_file: dict[str, int]
+    stance_model: str | None = None  # marts.message_stance.stance_model
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +291,14 @@ def account_label(handle: str | None, display_name: str | None, account_id: str)
     return display_name or account_id
 
 
+def stance_model_label(version: str) -> str:
+    """Plain words for a ``marts.message_stance.stance_model`` value."""
+    if version.startswith("classifier-"):
+        return ("a classifier trained on hand-labelled real messages (sentence embeddings and "
+                "a target-aware lexicon)")
+    return "a target-aware lexicon model (rules over VADER)"
+
+
 def promotional_note(activity: Mapping[str, float]) -> str | None:
     share = activity.get("promotional_share")
     if _is_missing(share) or share <= PROMOTIONAL_SHARE_WARNING:
@@ -332,6 +341,7 @@ def _environment() -> jinja2.Environment:
         kind_class=kind_class,
         component_label=component_label,
         activity_label=activity_label,
+        stance_model_label=stance_model_label,
     )
     env.globals.update(
         account_label=account_label,

@@ -244,6 +244,8 @@ def run_summary(
             "SELECT source_file, count(*) FROM raw.rejects GROUP BY ALL ORDER BY 1"
         ).fetchall()
     )
+    models = [r[0] for r in con.execute(
+        "SELECT DISTINCT stance_model FROM marts.message_stance ORDER BY 1").fetchall()]
     return RunSummary(
         generated_at=datetime.now(UTC),
         as_of=as_of,
@@ -253,4 +255,5 @@ def run_summary(
         records_loaded=loaded,
         records_rejected=sum(rejected_by_file.values()),
         rejected_by_file=rejected_by_file,
+        stance_model=", ".join(models) or None,
     )

@@ -180,6 +180,9 @@ def build_message_stance(
     stance = judged.select(  # noqa: F841 (read by DuckDB below)
         "brand", "platform", "message_id", "author_id", "parent_id", "thread_id", "created_at",
         "kind", "text", "addressed_to_brand", "stance", "stance_score", "stance_cue",
+    ).with_columns(
+        pl.lit(classifier.version if classifier is not None else MODEL_VERSION)
+        .alias("stance_model")
     )
     con.execute(
         f"""
@@ -217,7 +220,7 @@ def build_message_stance(
                   AND p.message_id = d.message_id)
         )
         SELECT j.platform, j.message_id, j.author_id, j.brand, j.stance,
-               round(j.stance_score, 4) AS stance_score, j.stance_cue,
+               round(j.stance_score, 4) AS stance_score, j.stance_cue, j.stance_model,
                j.stance = 'against' AS is_criticism,
                d.defended_message_id IS NOT NULL AS is_defense, d.defended_message_id,
                j.addressed_to_brand, j.kind, j.parent_id, j.thread_id, j.created_at,

@@ -267,3 +267,36 @@ def test_folder_mixing_every_real_format_and_broken_files(real_data, tmp_path):
     assert _query(db, "SELECT count(*) FROM raw.messages WHERE source_file = ?",
                   str(exports / "broken.jsonl"))[0][0] == parse_file(good_only).messages.height
     assert _query(db, "SELECT count(*) FROM marts.advocate_scores")[0][0] > 0
+
+
+def test_stance_model_is_recorded_and_named_in_the_report(sample_run):
+    from pipelines.stance_classifier import load_classifier
+
+    _, db, report = sample_run
+    models = _query(db, "SELECT DISTINCT stance_model FROM marts.message_stance")
+    classifier = load_classifier()
+    expected = classifier.version if classifier is not None else "rules-1"
+    assert models == [(expected,)]
+    html = (report / "advocates.html").read_text(encoding="utf-8")
+    assert f"<code>{expected}</code>" in html
+    if classifier is not None:
+        # the giveaway spam reads as neutral to the classifier (the lexicon said favour)
+        spam = _query(db, "SELECT DISTINCT stance FROM marts.message_stance"
+                          " WHERE excerpt LIKE '%FREE crypto giveaway%'")
+        assert spam == [("neutral",)]
+
+
+def test_lexicon_model_on_request(tmp_path):
+    db = tmp_path / "advocates.duckdb"
+    result = run_pipeline(SAMPLE_DIR, None, db, tmp_path / "report", AS_OF, workers=1,
+                          quiet=True, stance_model="lexicon")
+    assert result.success
+    assert _query(db, "SELECT DISTINCT stance_model FROM marts.message_stance") == [
+        ("rules-1",)]
+    html = (tmp_path / "report" / "advocates.html").read_text(encoding="utf-8")
+    assert "a target-aware lexicon model" in html
+    # the planted advocates still lead with the faster model
+    top = _query(db, "SELECT brand, platform, account_id FROM marts.advocate_scores"
+                     " WHERE rank <= 5")
+    planted = _planted()
+    assert sum(planted.get(row) in ADVOCATE_ROLES for row in top) >= 13
