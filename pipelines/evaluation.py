@@ -42,7 +42,9 @@ class LabelledMessage:
     is_defense: bool
     text: str
     parent_text: str | None
-    parent_is_customer: bool  # the parent is not by the brand (so it can be a criticism)
+    # the parent is by another account that is not the brand, so the message can be a defense
+    # against it (replies to one's own post are not, as in the pipeline)
+    parent_is_customer: bool
     addressed_to_brand: bool
 
 
@@ -99,7 +101,8 @@ def load_twcs_labels(real_dir: Path, labels_path: Path | None = None) -> list[La
                 is_defense=label["is_defense"].lower() == "true",
                 text=row["text"],
                 parent_text=parent["text"] if parent else None,
-                parent_is_customer=bool(parent) and parent["inbound"] == "True",
+                parent_is_customer=bool(parent) and parent["inbound"] == "True"
+                and parent["author_id"] != row["author_id"],
                 addressed_to_brand=True,  # a TWCS customer tweet is written to the company
             )
         )
@@ -120,18 +123,19 @@ def load_social_labels(real_dir: Path, labels_path: Path | None = None) -> list[
     from pipelines.formats import parse_file
 
     labels = read_labels(labels_path or LABELS_DIR / "stance_social.csv")
-    texts: dict[tuple[str, str], tuple[str, str | None]] = {}
+    texts: dict[tuple[str, str], tuple[str, str | None, str]] = {}
     for source, pattern in SOCIAL_FILES.items():
         for path in sorted(real_dir.glob(pattern)):
             messages = parse_file(path).messages
-            for mid, text, parent in messages.select("message_id", "text", "parent_id").rows():
-                texts.setdefault((source, mid), (text or "", parent))
+            for mid, text, parent, author in messages.select(
+                    "message_id", "text", "parent_id", "author_id").rows():
+                texts.setdefault((source, mid), (text or "", parent, author))
     out = []
     for label in labels:
         key = (label["source"], label["message_id"])
         if key not in texts:
             raise KeyError(f"{key[0]}: message {key[1]} not found")
-        text, parent_id = texts[key]
+        text, parent_id, author = texts[key]
         parent = texts.get((label["source"], parent_id)) if parent_id else None
         out.append(
             LabelledMessage(
@@ -142,7 +146,7 @@ def load_social_labels(real_dir: Path, labels_path: Path | None = None) -> list[
                 is_defense=label["is_defense"].lower() == "true",
                 text=text,
                 parent_text=parent[0] if parent else None,
-                parent_is_customer=parent is not None,
+                parent_is_customer=parent is not None and parent[2] != author,
                 addressed_to_brand=False,
             )
         )

@@ -113,7 +113,7 @@ def load_encoder() -> Encoder | None:
     """The encoder, or None (logged) when its packages are not installed."""
     try:
         return Encoder()
-    except ImportError as exc:  # the packages are missing: the lexicon model takes over
+    except (ImportError, OSError) as exc:  # packages or model files missing: lexicon takes over
         log.warning("stance classifier unavailable (%s); using the lexicon model", exc)
         return None
 

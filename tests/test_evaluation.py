@@ -23,7 +23,7 @@ from pipelines.stance_classifier import HEAD_PATH, load_classifier
 from pipelines.stance_training import _labels_digest
 
 # Recorded 2026-11-23 with `advocates evaluate` (held-out labels: 673 TWCS, 197 social).
-CLASSIFIER_FLOORS = {"all": 0.72, "twcs": 0.74, "social": 0.64}
+CLASSIFIER_FLOORS = {"all": 0.72, "twcs": 0.74, "social": 0.64}  # recorded 0.725/0.749/0.647
 # The lexicon model on every label (it was never trained on them).
 LEXICON_FLOORS = {
     "macro_f_favor_against": 0.52,
@@ -31,7 +31,8 @@ LEXICON_FLOORS = {
     "against_precision": 0.64,
     "neutral_recall": 0.65,
 }
-SOCIAL_FLOORS = {"macro_f_favor_against": 0.52, "against_precision": 0.65}
+# (a reply to one's own post is not judged as answering a criticism, as in the pipeline)
+SOCIAL_FLOORS = {"macro_f_favor_against": 0.51, "against_precision": 0.65}
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -129,9 +130,10 @@ def test_lexicon_model_beats_plain_vader_on_customer_support(labels):
 def test_classifier_finds_defenses_the_lexicon_misses(labels, classifier):
     replies = [m for m in labels[0] + labels[1]
                if m.parent_text is not None and m.parent_is_customer]
-    assert sum(m.is_defense for m in replies) >= 10
+    assert len(replies) == 170  # replies to another account whose parent is in the export
+    assert sum(m.is_defense for m in replies) == 11
     ours = score(replies, classifier_predictor(classifier))
     lexicon = score(replies, model_predictor())
-    assert ours.defense_recall >= 0.4
-    assert ours.defense_precision >= 0.2
+    assert ours.defense_recall >= 0.8
+    assert ours.defense_precision >= 0.33
     assert ours.defense_recall > lexicon.defense_recall
