@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -54,6 +55,48 @@ def run_pipeline(
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
+
+
+@contextmanager
+def _live_progress():
+    """While the job runs: a line per finished step, and a bar for long work (stance)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from pipelines import progress
+    from pipelines.definitions import ALL_ASSETS
+
+    bars = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                    transient=True)
+    steps = bars.add_task("Steps of the pipeline (load, stage, judge stance, score, report)",
+                          total=len(ALL_ASSETS))
+    work: dict[str, object] = {}
+    last = time.perf_counter()
+
+    def listener(event: str, name: str, done: int | None, total: int | None) -> None:
+        nonlocal last
+        if event == "step_done":
+            now = time.perf_counter()
+            bars.console.print(f"  [green]done[/green] {name} ({now - last:.1f} s)")
+            last = now
+            bars.advance(steps)
+            for task in work.values():
+                bars.remove_task(task)
+            work.clear()
+        elif event == "work":
+            if name not in work:
+                work[name] = bars.add_task(name, total=total)
+            bars.update(work[name], completed=done, total=total)
+
+    with bars, progress.listening(listener):
+        yield
 
 
 def _step_summary(result) -> Table:
@@ -166,7 +209,7 @@ def run(
         raise typer.Exit(2) from None
     console.print(f"Scoring exports in [bold]{input}[/bold] as of {day}")
     started = time.perf_counter()
-    with console.status("Running the pipeline (load, stage, judge stance, score, report)..."):
+    with _live_progress():
         result = run_pipeline(input, brands, db, report_dir, day, workers,
                               stance_model=stance_model)
     console.print(_step_summary(result))

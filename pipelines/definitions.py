@@ -7,6 +7,7 @@ from datetime import timedelta
 import dagster as dg
 
 from assets import marts, raw, reports, staging
+from pipelines import progress
 from pipelines.resources import AdvocatesConfig, config_from_env
 from pipelines.sensors import build_new_files_sensor
 
@@ -21,12 +22,19 @@ ALL_ASSETS = [
     reports.published_database,
 ]
 
+@dg.success_hook
+def report_progress(context: dg.HookContext) -> None:
+    """Tell a watching CLI that a step finished (no-op in Dagster's own runs)."""
+    progress.step_done(context.step_key)
+
+
 advocates_job = dg.define_asset_job(
     "advocates_job",
     selection=dg.AssetSelection.assets(*ALL_ASSETS),
     description="Load the exports, score every account that engaged with a brand, write the "
     "report and publish the database.",
     executor_def=dg.in_process_executor,  # DuckDB takes one writer at a time
+    hooks={report_progress},
 )
 
 

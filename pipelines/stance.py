@@ -83,6 +83,8 @@ from functools import lru_cache
 
 import polars as pl
 
+from pipelines import progress
+
 LABELS = ("favor", "against", "neutral")  # the values of StanceResult.label
 
 # --------------------------------------------------------------------------------------------
@@ -1107,6 +1109,7 @@ def score_stance_frame(
         size = min(CHUNK_ROWS, max(100, math.ceil(distinct.height / (workers * 4))))
         offsets = list(range(0, distinct.height, size))
         parts: dict[int, tuple[list, list, list]] = {}
+        judged = 0
         context = multiprocessing.get_context("spawn")  # polars is threaded: never fork it
         with ProcessPoolExecutor(
             max_workers=min(workers, len(offsets)),
@@ -1129,6 +1132,8 @@ def score_stance_frame(
                 for future in done:
                     labels, scores, cues = zip(*future.result(), strict=True)
                     parts[pending.pop(future)] = (labels, scores, cues)
+                    judged += len(labels)
+                    progress.work("judging stance (lexicon)", judged, distinct.height)
         ordered = [parts[o] for o in offsets]
         labels = [x for p in ordered for x in p[0]]
         scores = [x for p in ordered for x in p[1]]

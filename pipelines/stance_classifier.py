@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pipelines import progress
 from pipelines.stance import MODEL_VERSION as LEXICON_VERSION
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ EMBEDDING_DIM = 384
 LEXICON_FEATURES = ("lexicon_score", "lexicon_favor", "lexicon_against", "addressed", "replying")
 CLASSES = ("against", "favor", "neutral")
 ENCODE_BATCH = 16  # short batches pad less: faster on the CPU than large ones
+PROGRESS_EVERY = 2048  # texts encoded between two progress reports
 MAX_TOKENS = 128  # longer texts are cut (tweets are well under; long Reddit comments are not)
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -99,13 +101,16 @@ class Encoder:
         self.model.max_seq_length = MAX_TOKENS
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
-            show_progress_bar=False, convert_to_numpy=True,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        """Unit vectors, one row per text; progress is told every ``PROGRESS_EVERY`` texts."""
+        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        for start in range(0, len(texts), PROGRESS_EVERY):
+            part = list(texts[start:start + PROGRESS_EVERY])
+            out[start:start + len(part)] = self.model.encode(
+                part, batch_size=ENCODE_BATCH, normalize_embeddings=True,
+                show_progress_bar=False, convert_to_numpy=True,
+            )
+            progress.work("judging stance (classifier)", start + len(part), len(texts))
+        return out
 
 
 @functools.cache

@@ -300,3 +300,40 @@ def test_lexicon_model_on_request(tmp_path):
                      " WHERE rank <= 5")
     planted = _planted()
     assert sum(planted.get(row) in ADVOCATE_ROLES for row in top) >= 13
+
+
+def test_progress_is_told_step_by_step(tmp_path):
+    from pipelines import progress
+
+    events = []
+    with progress.listening(lambda *event: events.append(event)):
+        result = run_pipeline(SAMPLE_DIR, None, tmp_path / "db.duckdb", tmp_path / "report",
+                              AS_OF, workers=1, quiet=True, stance_model="lexicon")
+    assert result.success
+    steps = [name for event, name, _, _ in events if event == "step_done"]
+    assert steps == ["raw_exports", "staging_tables", "account_graph_metrics",
+                     "message_stance", "engagement_signals", "advocate_scores",
+                     "advocate_report", "published_database"]
+    # nobody listens once the block is left
+    progress.step_done("after")
+    assert ("step_done", "after", None, None) not in events
+
+
+def test_classifier_tells_how_far_it_got(monkeypatch):
+    import numpy as np
+
+    from pipelines import progress
+    from pipelines import stance_classifier as sc
+
+    class Model:
+        def encode(self, texts, **_):
+            return np.ones((len(texts), sc.EMBEDDING_DIM), dtype=np.float32)
+
+    encoder = sc.Encoder.__new__(sc.Encoder)
+    encoder.model = Model()
+    monkeypatch.setattr(sc, "PROGRESS_EVERY", 4)
+    events = []
+    with progress.listening(lambda *event: events.append(event)):
+        vectors = encoder.encode([f"text {i}" for i in range(10)])
+    assert vectors.shape == (10, sc.EMBEDDING_DIM)
+    assert [(done, total) for _, _, done, total in events] == [(4, 10), (8, 10), (10, 10)]
