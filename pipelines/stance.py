@@ -594,6 +594,9 @@ _GENERAL_CUES = tuple(
     (g, p) for g, p in _COMPILED_CUES if g.kind not in ("disagree", "agree", "request")
 )
 _REPLY_CUES = tuple((g, p) for g, p in _COMPILED_CUES if g.kind in ("disagree", "agree"))
+# Any general cue at all: one search that lets most clauses skip the search per group (the
+# union matches wherever one of its groups does, so skipping on no match changes nothing)
+_ANY_GENERAL_CUE_RE = _group_pattern([p for g, _ in _GENERAL_CUES for p in g.phrases])
 _REQUEST_RE = next(p for g, p in _COMPILED_CUES if g.kind == "request")
 _SARCASM_GROUP = next(g for g in CUES if g.kind == "sarcasm")
 
@@ -794,7 +797,8 @@ class _Cues:
 def _match_cues(low: str, replying: bool) -> _Cues:
     negative: list[tuple[float, str, CueGroup]] = []
     positive: list[tuple[float, str, CueGroup]] = []
-    for group, pattern in _GENERAL_CUES:
+    general = _GENERAL_CUES if _ANY_GENERAL_CUE_RE.search(low) else ()
+    for group, pattern in general:
         match = pattern.search(low)
         if match is None:
             continue
