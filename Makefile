@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench bench-10m sample dev clean
+.PHONY: setup run test lint bench bench-10m bench-classifier evaluate train-stance sample dev clean
 
 $(BIN)/advocates: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,15 @@ bench: setup  ## 1M interactions end to end
 
 bench-10m: setup
 	$(BIN)/advocates bench --interactions 10000000
+
+bench-classifier: setup  ## the default stance model's cost (about 20k messages)
+	$(BIN)/advocates bench --interactions 100000 --stance-model classifier
+
+evaluate: setup  ## stance quality on the hand labels (needs ../shared/data/real)
+	$(BIN)/advocates evaluate
+
+train-stance: setup  ## refit the classifier's head on the hand labels
+	$(BIN)/advocates train-stance
 
 sample: setup  ## regenerate data/sample (seeded, deterministic)
 	$(BIN)/advocates sample --out data/sample --seed 7
