@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +89,6 @@ class Encoder:
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import importlib
-
         package = importlib.import_module(ENCODER_PACKAGE)
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -228,11 +228,22 @@ def build_features(
 
 
 class StanceClassifier:
-    """The encoder and head together; refines the lexicon model's judgements."""
+    """The encoder and head together; refines the lexicon model's judgements.
 
-    def __init__(self, head: StanceHead, encoder: Encoder):
+    Without an ``encoder``, ``loader`` makes one when a message first needs judging, so a run
+    whose messages were all judged before never loads it."""
+
+    def __init__(self, head: StanceHead, encoder: Encoder | None = None, *,
+                 loader: Callable[[], Encoder] = Encoder):
         self.head = head
-        self.encoder = encoder
+        self._encoder = encoder
+        self._loader = loader
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = self._loader()
+        return self._encoder
 
     @property
     def version(self) -> str:
@@ -276,12 +287,22 @@ class StanceClassifier:
         )
 
 
+def encoder_installed() -> bool:
+    """Whether the encoder's packages are installed (found without importing them)."""
+    return all(importlib.util.find_spec(name) is not None
+               for name in (ENCODER_PACKAGE, "sentence_transformers", "torch"))
+
+
 @functools.cache
 def load_classifier(head_path: Path = HEAD_PATH) -> StanceClassifier | None:
-    """The shipped classifier, or None (logged) when the encoder or the head is missing."""
+    """The shipped classifier, or None (logged) when the encoder's packages or the head are
+    missing. The encoder itself is loaded when first needed; if its packages are installed
+    but broken, that fails the run rather than switching models half way."""
     if not head_path.is_file():
         log.warning("no stance head at %s; using the lexicon model", head_path)
         return None
-    head = StanceHead.load(head_path)
-    encoder = load_encoder()
-    return StanceClassifier(head, encoder) if encoder is not None else None
+    if not encoder_installed():
+        log.warning("stance classifier unavailable (packages sentence-transformers and "
+                    "%s not installed); using the lexicon model", ENCODER_PACKAGE)
+        return None
+    return StanceClassifier(StanceHead.load(head_path))

@@ -148,15 +148,38 @@ def test_missing_encoder_packages_fall_back_to_the_lexicon(monkeypatch, caplog):
         raise ImportError("No module named 'sentence_transformers'")
 
     monkeypatch.setattr(sc, "Encoder", missing)
+    real_find_spec = sc.importlib.util.find_spec
+    monkeypatch.setattr(sc.importlib.util, "find_spec",
+                        lambda name: None if name == "sentence_transformers"
+                        else real_find_spec(name))
     sc.load_encoder.cache_clear()
     sc.load_classifier.cache_clear()
     try:
+        assert not sc.encoder_installed()
         assert sc.load_encoder() is None
         assert sc.load_classifier() is None
         assert "using the lexicon model" in caplog.text
     finally:
         sc.load_encoder.cache_clear()
         sc.load_classifier.cache_clear()
+
+
+def test_encoder_is_loaded_only_when_a_message_needs_it():
+    loads = []
+
+    def factory():
+        loads.append(1)
+        return FakeEncoder()
+
+    classifier = StanceClassifier(_head(), loader=factory)
+    assert classifier.version == _head().version and loads == []
+    frame = pl.DataFrame({"key": [1], "brand": ["Acme"], "text": ["good"],
+                          "addressed_to_brand": [True], "replying_to_criticism": [False]})
+    lexicon = pl.DataFrame({"key": [1], "stance": ["favor"], "stance_score": [0.5],
+                            "stance_cue": ["praise"]})
+    classifier.refine(frame, lexicon, {})
+    classifier.refine(frame, lexicon, {})
+    assert loads == [1]
 
 
 def test_config_chooses_the_model_and_rejects_unknown_names():
