@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.partitions import daily_partitions
 from pipelines.resources import AdvocatesConfig
-from pipelines.staging import build_staging
+from pipelines.staging import build_staging_if_changed
 
 UNIQUE_MESSAGES = "unique_message_keys"
 UNIQUE_ACCOUNTS = "unique_account_keys"
@@ -22,11 +22,11 @@ UNIQUE_ACCOUNTS = "unique_account_keys"
                           description="one row per (platform, account_id)"),
     ],
     description="staging.accounts, messages, actions, brand_accounts, interactions and "
-    "message_brands, rebuilt from raw in one transaction.",
+    "message_brands, rebuilt from raw when a file or the brand configuration changed.",
 )
 def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
-        counts = build_staging(con, config.brands())
+        counts, rebuilt = build_staging_if_changed(con, config.brands())
         dup_messages = con.execute(
             "SELECT count(*) FROM (SELECT platform, message_id FROM staging.messages"
             " GROUP BY ALL HAVING count(*) > 1)"
@@ -43,7 +43,8 @@ def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
             "no brand account found in the data: check the brand file "
             f"({config.brands_path() or 'none given'}) against the handles in the exports"
         )
-    yield dg.MaterializeResult(metadata={**counts, "brands_found": brands_found})
+    yield dg.MaterializeResult(
+        metadata={**counts, "brands_found": brands_found, "rebuilt": rebuilt})
     yield dg.AssetCheckResult(check_name=UNIQUE_MESSAGES, passed=dup_messages == 0,
                               metadata={"duplicated_keys": dup_messages})
     yield dg.AssetCheckResult(check_name=UNIQUE_ACCOUNTS, passed=dup_accounts == 0,

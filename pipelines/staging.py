@@ -13,7 +13,9 @@ job). Each table is one statement, written as named CTEs that read top to bottom
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import duckdb
 
@@ -278,6 +280,53 @@ def build_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | N
     con.execute("DROP TABLE IF EXISTS _next")
 
 
+STAGING_TABLES = ("accounts", "messages", "actions", "brand_accounts", "interactions",
+                  "message_brands")
+
+
+def staging_inputs(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> str:
+    """A fingerprint of everything staging is built from: every loaded file (path, content
+    hash, load), the brand configuration and this module's code."""
+    files = con.execute(
+        "SELECT coalesce(string_agg(concat_ws('|', source_file, content_hash, load_id), '\n'"
+        " ORDER BY source_file), '') FROM raw.files"
+    ).fetchone()[0]
+    digest = hashlib.sha1(files.encode())
+    digest.update(repr(sorted(brands or [], key=lambda b: b.name)).encode())
+    for module in ("staging.py", "brands.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
+
+
+def build_staging_if_changed(
+    con: duckdb.DuckDBPyConnection, brands: list[Brand] | None
+) -> tuple[dict[str, int], bool]:
+    """Rebuild staging unless it was last built, completely, from the same inputs (a re-run,
+    a backfill of another day, a night with no new files). Returns the row counts and whether
+    it rebuilt."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS state")
+    con.execute("CREATE TABLE IF NOT EXISTS state.staging_built (inputs VARCHAR, built_at"
+                " TIMESTAMPTZ)")
+    inputs = staging_inputs(con, brands)
+    built = con.execute("SELECT inputs FROM state.staging_built").fetchone()
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging'"
+    ).fetchall()}
+    if built and built[0] == inputs and existing >= set(STAGING_TABLES):
+        return _counts(con), False
+    con.execute("DELETE FROM state.staging_built")  # a build that fails half way is redone
+    counts = build_staging(con, brands)
+    con.execute("INSERT INTO state.staging_built VALUES (?, now())", [inputs])
+    return counts, True
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
+        for t in STAGING_TABLES
+    }
+
+
 def build_staging(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> dict[str, int]:
     """Rebuild every staging table from the raw layer; return row counts.
 
@@ -293,8 +342,4 @@ def build_staging(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) ->
     build_brand_accounts(con, brands)
     build_interactions(con)
     build_message_brands(con, brands)
-    tables = ("accounts", "messages", "actions", "brand_accounts", "interactions",
-              "message_brands")
-    return {
-        t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0] for t in tables
-    }
+    return _counts(con)

@@ -337,3 +337,39 @@ def test_classifier_tells_how_far_it_got(monkeypatch):
         vectors = encoder.encode([f"text {i}" for i in range(10)])
     assert vectors.shape == (10, sc.EMBEDDING_DIM)
     assert [(done, total) for _, _, done, total in events] == [(4, 10), (8, 10), (10, 10)]
+
+
+def _staging_rebuilt(result) -> bool:
+    (materialization,) = result.asset_materializations_for_node("staging_tables")
+    return materialization.metadata["rebuilt"].value
+
+
+def test_staging_is_rebuilt_only_when_its_inputs_change(tmp_path):
+    inputs = tmp_path / "in"
+    shutil.copytree(SAMPLE_DIR, inputs)
+    db, report = tmp_path / "db.duckdb", tmp_path / "report"
+
+    def run(day=AS_OF):
+        result = run_pipeline(inputs, None, db, report, day, workers=1, quiet=True,
+                              stance_model="lexicon")
+        assert result.success
+        return result
+
+    assert _staging_rebuilt(run())
+    before = _query(db, "SELECT brand, account_id, rank, advocacy_score"
+                        " FROM marts.advocate_scores ORDER BY ALL")
+    # the same files again, and a backfill of an earlier day: staging is reused
+    assert not _staging_rebuilt(run())
+    assert _query(db, "SELECT brand, account_id, rank, advocacy_score"
+                      " FROM marts.advocate_scores ORDER BY ALL") == before
+    assert not _staging_rebuilt(run(date(2026, 10, 20)))
+    # a new file: rebuilt, and its message is there
+    (inputs / "extra.csv").write_text(
+        "platform,record_type,id,author_id,author_handle,created_at,text\n"
+        "mastodon,post,extra-1,fan-1,fan_one,2026-10-30T10:00:00Z,"
+        "@northwind@airline.social thank you!\n",
+        encoding="utf-8",
+    )
+    assert _staging_rebuilt(run())
+    assert _query(db, "SELECT count(*) FROM staging.messages WHERE message_id = 'extra-1'"
+                  ) == [(1,)]
