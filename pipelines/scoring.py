@@ -324,7 +324,9 @@ def _build_evidence(
             FROM marts.defense_events
             UNION ALL
             SELECT brand, platform, account_id, 'share', share_id,
-                   'shared: ' || coalesce(excerpt, ''), url, created_at, 2
+                   CASE WHEN excerpt IS NULL
+                        THEN 'shared a brand post (the export names only its account)'
+                        ELSE 'shared: ' || excerpt END, url, created_at, 2
             FROM marts.share_events
             UNION ALL
             SELECT brand, platform, account_id, 'conversation', last_account_message_id,

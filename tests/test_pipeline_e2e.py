@@ -373,3 +373,14 @@ def test_staging_is_rebuilt_only_when_its_inputs_change(tmp_path):
     assert _staging_rebuilt(run())
     assert _query(db, "SELECT count(*) FROM staging.messages WHERE message_id = 'extra-1'"
                   ) == [(1,)]
+
+
+def test_every_evidence_row_says_something(sample_run):
+    _, db, _ = sample_run
+    empty = _query(db, "SELECT count(*) FROM marts.score_evidence"
+                       " WHERE trim(coalesce(excerpt, '')) IN ('', 'shared:')")
+    assert empty == [(0,)]
+    # shares of a brand post the export names only by its account say so
+    named_only = _query(db, "SELECT count(*) FROM marts.score_evidence"
+                            " WHERE excerpt LIKE 'shared a brand post (the export names only%'")
+    assert named_only[0][0] > 0
