@@ -186,8 +186,9 @@ def run(
     stance_model: str = typer.Option(
         "classifier", "--stance-model",
         help="'classifier': sentence embeddings plus the lexicon's judgement, trained on the "
-        "hand labels (about 400 messages/s per run on 2 cores; each message is judged once "
-        "and cached); 'lexicon': the target-aware lexicon alone (about 40,000/s).",
+        "hand labels (about 200 messages/s on 2 cores; each message is judged once and "
+        "cached); 'lexicon': the target-aware lexicon alone (thousands per second per core, "
+        "less accurate).",
     ),
     top: int = typer.Option(5, "--top", help="Advocates per brand to print at the end."),
 ) -> None:
@@ -265,6 +266,10 @@ def bench(
     from pipelines.bench import run_benchmark
 
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
+    if stance_model not in ("classifier", "lexicon"):
+        console.print(f"[red]--stance-model must be classifier or lexicon, got "
+                      f"{stance_model!r}[/red]")
+        raise typer.Exit(2)
     run_benchmark(interactions, out, workers, console, unique_text_share, then_add,
                   stance_model)
 

@@ -184,8 +184,9 @@ def held_out(messages: list[LabelledMessage], split: str = "test") -> list[Label
 
 
 def _parent_message(m: LabelledMessage) -> LabelledMessage:
+    # the parent is addressed to the brand as much as its reply is (TWCS: to the company)
     return LabelledMessage(m.source, "", m.target, "", False, m.parent_text or "", None, False,
-                           True)
+                           m.addressed_to_brand)
 
 
 def replying_flags(messages: list[LabelledMessage], predict: Predictor) -> list[bool]:

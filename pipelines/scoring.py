@@ -324,8 +324,10 @@ def _build_evidence(
             FROM marts.defense_events
             UNION ALL
             SELECT brand, platform, account_id, 'share', share_id,
-                   CASE WHEN excerpt IS NULL
+                   CASE WHEN shared_message_id IS NULL
                         THEN 'shared a brand post (the export names only its account)'
+                        WHEN trim(coalesce(excerpt, '')) = ''
+                        THEN 'shared a brand post without text'
                         ELSE 'shared: ' || excerpt END, url, created_at, 2
             FROM marts.share_events
             UNION ALL

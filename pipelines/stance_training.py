@@ -80,6 +80,14 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, c: float,
     return _macro_f(labels, predicted)
 
 
+def _fit_best(features: np.ndarray, labels: np.ndarray
+              ) -> tuple[StanceHead, float, dict[float, float]]:
+    """The head fitted with the C that cross-validates best on these labels."""
+    cv = {c: cross_validate(features, labels, c) for c in C_GRID}
+    best = max(cv, key=lambda c: (round(cv[c], 3), -c))
+    return fit_head(features, labels, c=best), best, cv
+
+
 def train(real_dir: Path, out: Path = HEAD_PATH) -> TrainingResult:
     encoder = load_encoder()
     if encoder is None:
@@ -89,12 +97,15 @@ def train(real_dir: Path, out: Path = HEAD_PATH) -> TrainingResult:
         )
     messages = load_twcs_labels(real_dir) + load_social_labels(real_dir)
     train_set, test_set = held_out(messages, "train"), held_out(messages, "test")
-    replying = replying_flags(train_set, model_predictor())
-    features = classifier_features(encoder, train_set, replying)
     labels = np.asarray([m.stance for m in train_set], dtype=object)
-    cv = {c: cross_validate(features, labels, c) for c in C_GRID}
-    best = max(cv, key=lambda c: (round(cv[c], 3), -c))
-    head = fit_head(features, labels, c=best)
+    # Whether a reply answers a criticism depends on how its parent is judged. The pipeline
+    # judges parents with the classifier itself, so: a first head on flags from the lexicon's
+    # judgement of the parents, then the final head on flags from that head's judgement.
+    replying = replying_flags(train_set, model_predictor())
+    first = _fit_best(classifier_features(encoder, train_set, replying), labels)[0]
+    replying = replying_flags(train_set, classifier_predictor(StanceClassifier(first, encoder)))
+    features = classifier_features(encoder, train_set, replying)
+    head, best, cv = _fit_best(features, labels)
     classifier = StanceClassifier(head, encoder)
     held = score(test_set, classifier_predictor(classifier))
     meta = {

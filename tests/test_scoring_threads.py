@@ -75,6 +75,9 @@ MESSAGES = [
     _msg("101", "10", "@acme lost my bag again, worst airline ever", 10),
     _msg("102", "20", "@critic not my experience at all, they rebooked me in minutes", 20,
          parent="101", parent_author="10"),
+    # the critic going on under their own complaint: not an answer to a criticism
+    _msg("105", "10", "@acme you are the worst, never again", 12, parent="101",
+         parent_author="10"),
     _msg("103", "11", "@acme cancelled my flight and still no refund after 3 weeks", 30),
     _msg("104", "20", "@critic2 that's not fair, their crew have always been great to me", 40,
          parent="103", parent_author="11"),
@@ -170,6 +173,7 @@ def test_criticism_and_defense_are_linked(warehouse):
         )
     }
     assert stance["101"][0] == "against"
+    assert stance["105"][0] == "against"  # judged as a message to the brand, not a rebuttal
     assert stance["103"][0] == "against"
     assert stance["102"] == ("favor", True, "101")
     assert stance["104"] == ("favor", True, "103")
@@ -285,3 +289,22 @@ def test_each_message_is_scored_once_across_runs(warehouse):
     assert changed["scored_this_run"] == 1
     stance = _one(warehouse, "SELECT stance FROM marts.message_stance WHERE message_id = '120'")
     assert stance == [("favor",)]
+    # a classifier judges everything once; switching back and forth judges nothing twice
+    from pipelines.stance_classifier import StanceClassifier
+    from tests.test_stance_classifier import FakeEncoder, _head
+
+    classifier = StanceClassifier(_head(), FakeEncoder())
+    first = build_message_stance(warehouse, terms, workers=1, classifier=classifier)
+    assert first["scored_this_run"] == first["messages_judged"] > 20
+    assert _one(warehouse, "SELECT DISTINCT stance_model FROM marts.message_stance") == [
+        (classifier.version,)]
+    assert build_message_stance(warehouse, terms, workers=1)["scored_this_run"] == 0
+    assert build_message_stance(warehouse, terms, workers=1,
+                                 classifier=classifier)["scored_this_run"] == 0
+    # a newer head: its judgements replace the older head's, the lexicon's stay
+    retrained = StanceClassifier(
+        type(_head())(_head().classes, _head().coef * 2, _head().intercept, {}), FakeEncoder())
+    build_message_stance(warehouse, terms, workers=1, classifier=retrained)
+    versions = {v for (v,) in _one(warehouse,
+                                   "SELECT DISTINCT model_version FROM state.stance_cache")}
+    assert versions == {"rules-1", retrained.version}

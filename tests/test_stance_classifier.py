@@ -110,8 +110,8 @@ def test_build_features_encodes_each_prepared_text_once():
     assert features.shape == (3, WIDTH)
     assert features[0, 0] == 1 and features[2, 1] == 1
     lexicon = features[:, EMBEDDING_DIM:]
-    assert lexicon[0].tolist() == pytest.approx([0.5, 1, 0, 1, 0])
-    assert lexicon[2].tolist() == pytest.approx([-0.4, 0, 1, 0, 1])
+    assert lexicon[0].tolist() == pytest.approx([0.5, 1, 0, 0])
+    assert lexicon[2].tolist() == pytest.approx([-0.4, 0, 1, 1])
 
 
 def test_refine_overrides_the_lexicon_and_says_so_in_the_cue():
