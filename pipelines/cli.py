@@ -12,7 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.resources import DEFAULT_DB, DEFAULT_INPUT_DIR, DEFAULT_REPORT_DIR
+from pipelines.resources import (
+    DEFAULT_DB,
+    DEFAULT_INPUT_DIR,
+    DEFAULT_REPORT_DIR,
+    STANCE_MODELS,
+)
 
 app = typer.Typer(
     help="Advocate discovery: find the people who defend, share and talk with a brand.",
@@ -97,6 +102,13 @@ def _live_progress():
 
     with bars, progress.listening(listener):
         yield
+
+
+def _check_stance_model(name: str) -> None:
+    if name not in STANCE_MODELS:
+        console.print(f"[red]--stance-model must be one of {', '.join(STANCE_MODELS)}, got "
+                      f"{name!r}[/red]")
+        raise typer.Exit(2)
 
 
 def _step_summary(result) -> Table:
@@ -193,10 +205,7 @@ def run(
     top: int = typer.Option(5, "--top", help="Advocates per brand to print at the end."),
 ) -> None:
     """Run the whole pipeline on a folder of exports and write the database and report."""
-    if stance_model not in ("classifier", "lexicon"):
-        console.print(f"[red]--stance-model must be classifier or lexicon, got "
-                      f"{stance_model!r}[/red]")
-        raise typer.Exit(2)
+    _check_stance_model(stance_model)
     if not input.is_dir():
         console.print(f"[red]Input folder not found: {input}[/red]")
         raise typer.Exit(2)
@@ -266,10 +275,7 @@ def bench(
     from pipelines.bench import run_benchmark
 
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
-    if stance_model not in ("classifier", "lexicon"):
-        console.print(f"[red]--stance-model must be classifier or lexicon, got "
-                      f"{stance_model!r}[/red]")
-        raise typer.Exit(2)
+    _check_stance_model(stance_model)
     run_benchmark(interactions, out, workers, console, unique_text_share, then_add,
                   stance_model)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,6 +202,23 @@ def replying_flags(messages: list[LabelledMessage], predict: Predictor) -> list[
     return flags
 
 
+def per_class_scores(truth: Sequence[str], predicted: Sequence[str]
+                     ) -> dict[str, dict[str, float]]:
+    """Precision, recall and F1 of each class (0 where undefined)."""
+    per_class = {}
+    for cls in CLASSES:
+        p, r = _precision_recall((p == cls, t == cls)
+                                 for t, p in zip(truth, predicted, strict=True))
+        f = 2 * p * r / (p + r) if p and r else 0.0
+        per_class[cls] = {"precision": p or 0.0, "recall": r or 0.0, "f1": f}
+    return per_class
+
+
+def macro_f(per_class: dict[str, dict[str, float]]) -> float:
+    """The SemEval-2016 stance measure: the mean F1 of 'favor' and 'against'."""
+    return (per_class["favor"]["f1"] + per_class["against"]["f1"]) / 2
+
+
 def score(messages: list[LabelledMessage], predict: Predictor) -> Report:
     """Compare ``predict(messages, replying_to_criticism) -> labels`` with the hand labels."""
     if messages:
@@ -213,12 +230,7 @@ def score(messages: list[LabelledMessage], predict: Predictor) -> Report:
     confusion: dict[tuple[str, str], int] = {}
     for m, p in zip(messages, predicted, strict=True):
         confusion[(m.stance, p)] = confusion.get((m.stance, p), 0) + 1
-    per_class = {}
-    for cls in CLASSES:
-        p, r = _precision_recall((p == cls, m.stance == cls)
-                                 for m, p in zip(messages, predicted, strict=True))
-        f = 2 * p * r / (p + r) if p and r else 0.0
-        per_class[cls] = {"precision": p or 0.0, "recall": r or 0.0, "f1": f}
+    per_class = per_class_scores([m.stance for m in messages], predicted)
     d_precision, d_recall = _precision_recall(
         (p == "favor" and flag, m.is_defense)
         for m, p, flag in zip(messages, predicted, replying, strict=True)
@@ -226,7 +238,7 @@ def score(messages: list[LabelledMessage], predict: Predictor) -> Report:
     return Report(
         n=len(messages),
         per_class=per_class,
-        macro_f_favor_against=(per_class["favor"]["f1"] + per_class["against"]["f1"]) / 2,
+        macro_f_favor_against=macro_f(per_class),
         defense_precision=d_precision,
         defense_recall=d_recall,
         messages_per_second=(len(messages) + sum(replying)) / elapsed,
@@ -263,8 +275,7 @@ def classifier_features(encoder, messages: list[LabelledMessage], replying: list
     judged = _lexicon_judgements(messages, replying, model or StanceModel())
     return build_features(
         encoder, [m.text for m in messages], [_target_terms(m.target) for m in messages],
-        [label for label, _ in judged], [s for _, s in judged],
-        [m.addressed_to_brand for m in messages], replying,
+        [label for label, _ in judged], [s for _, s in judged], replying,
     )
 
 

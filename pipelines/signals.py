@@ -150,13 +150,21 @@ def build_message_stance(
     for brand in candidates["brand"].unique().to_list():
         terms.setdefault(brand, [brand, f"@{brand}"])
 
+    scored_now = 0
+
+    def judge(frame: pl.DataFrame, replying: bool) -> pl.DataFrame:
+        """(key, stance, stance_score, stance_cue) of ``frame``'s pairs, judged knowing
+        whether they answer a criticism."""
+        nonlocal scored_now
+        result, scored = _score_once(
+            con, frame.with_columns(pl.lit(replying).alias("replying_to_criticism")),
+            terms, model, workers, classifier,
+        )
+        scored_now += scored
+        return result
+
     direct = candidates.filter(pl.col("direct"))
-    first, scored_now = _score_once(
-        con,
-        direct.with_columns(pl.lit(False).alias("replying_to_criticism")),
-        terms, model, workers, classifier,
-    )
-    judged = direct.join(first, on="key")
+    judged = direct.join(judge(direct, replying=False), on="key")
     # Replies by someone else around a criticism (same brand) are judged again knowing that.
     # A critic going on under their own complaint is not answering a criticism: they are
     # still talking about the brand, and are judged as such.
@@ -171,13 +179,7 @@ def build_message_stance(
         (pl.col("author_id") == pl.col("_critic")) & ~pl.col("direct")
     ).drop("_critic")
     if follow_ups.height:
-        third, scored = _score_once(
-            con,
-            follow_ups.with_columns(pl.lit(False).alias("replying_to_criticism")),
-            terms, model, workers, classifier,
-        )
-        scored_now += scored
-        judged = pl.concat([judged, follow_ups.join(third, on="key")],
+        judged = pl.concat([judged, follow_ups.join(judge(follow_ups, replying=False), on="key")],
                            how="vertical_relaxed")
     to_critic = candidates.join(
         criticism.select(
@@ -187,12 +189,7 @@ def build_message_stance(
     ).filter(pl.col("author_id") != pl.col("parent_author_id"))
     around = pl.concat([under_parent, to_critic]).unique("key")
     if around.height:
-        second, rescored = _score_once(
-            con,
-            around.with_columns(pl.lit(True).alias("replying_to_criticism")),
-            terms, model, workers, classifier,
-        )
-        scored_now += rescored
+        second = judge(around, replying=True)
         judged = judged.update(second, on="key")
         # thread-only replies around a critic join the judged messages
         judged = pl.concat(

@@ -130,11 +130,9 @@ def load_encoder() -> Encoder | None:
 
 
 def lexicon_features(
-    lexicon_label: Sequence[str], lexicon_score: Sequence[float],
-    addressed: Sequence[bool], replying: Sequence[bool],
+    lexicon_label: Sequence[str], lexicon_score: Sequence[float], replying: Sequence[bool],
 ) -> np.ndarray:
     labels = np.asarray(lexicon_label, dtype=object)
-    del addressed  # see LEXICON_FEATURES
     return np.column_stack([
         np.asarray(lexicon_score, dtype=np.float32),
         (labels == "favor").astype(np.float32),
@@ -220,8 +218,7 @@ def fit_head(features: np.ndarray, labels: Sequence[str], *, c: float = 1.0,
 
 def build_features(
     encoder: Encoder, texts: Sequence[str], terms: Sequence[Sequence[str]],
-    lexicon_label: Sequence[str], lexicon_score: Sequence[float],
-    addressed: Sequence[bool], replying: Sequence[bool],
+    lexicon_label: Sequence[str], lexicon_score: Sequence[float], replying: Sequence[bool],
 ) -> np.ndarray:
     """[embedding of the prepared text, lexicon features] for each (message, brand) pair."""
     prepared = [prepare_text(t, ts) for t, ts in zip(texts, terms, strict=True)]
@@ -230,7 +227,7 @@ def build_features(
     index = {text: i for i, text in enumerate(distinct)}
     vectors = encoder.encode(distinct)
     embeddings = vectors[[index[p] for p in prepared]] if prepared else vectors
-    lexicon = lexicon_features(lexicon_label, lexicon_score, addressed, replying)
+    lexicon = lexicon_features(lexicon_label, lexicon_score, replying)
     return np.hstack([embeddings, lexicon])
 
 
@@ -260,13 +257,12 @@ class StanceClassifier:
         self, frame: pl.DataFrame, lexicon: pl.DataFrame,
         terms_by_brand: Mapping[str, Sequence[str]],
     ) -> pl.DataFrame:
-        """``frame``: key, brand, text, addressed_to_brand, replying_to_criticism;
+        """``frame``: key, brand, text, replying_to_criticism (other columns are ignored);
         ``lexicon``: key, stance, stance_score, stance_cue from the lexicon model. Returns the
         same columns as ``lexicon`` with the classifier's label and score; the cue keeps the
         lexicon's cue and says when the classifier overrode it."""
         rows = frame.select(
             "key", "brand", pl.col("text").fill_null(""),
-            pl.col("addressed_to_brand").fill_null(False),
             pl.col("replying_to_criticism").fill_null(False),
         ).join(lexicon.select("key", "stance", "stance_score", "stance_cue"), on="key",
                maintain_order="left")
@@ -276,8 +272,7 @@ class StanceClassifier:
         features = build_features(
             self.encoder,
             rows["text"].to_list(), terms, rows["stance"].to_list(),
-            rows["stance_score"].to_list(), rows["addressed_to_brand"].to_list(),
-            rows["replying_to_criticism"].to_list(),
+            rows["stance_score"].to_list(), rows["replying_to_criticism"].to_list(),
         )
         labels, scores, confidence = self.head.predict(features)
         return rows.select(

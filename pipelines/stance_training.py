@@ -23,7 +23,9 @@ from pipelines.evaluation import (
     held_out,
     load_social_labels,
     load_twcs_labels,
+    macro_f,
     model_predictor,
+    per_class_scores,
     replying_flags,
     score,
 )
@@ -57,16 +59,6 @@ def _labels_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def _macro_f(truth: np.ndarray, predicted: np.ndarray) -> float:
-    scores = []
-    for cls in ("favor", "against"):
-        tp = np.sum((predicted == cls) & (truth == cls))
-        fp = np.sum((predicted == cls) & (truth != cls))
-        fn = np.sum((predicted != cls) & (truth == cls))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(scores))
-
-
 def cross_validate(features: np.ndarray, labels: np.ndarray, c: float,
                    folds: int = CV_FOLDS, seed: int = 0) -> float:
     """Mean macro-F(favor, against) over stratified folds of the training split."""
@@ -77,7 +69,7 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, c: float,
             features, labels):
         head = fit_head(features[train], labels[train], c=c)
         predicted[test] = head.predict(features[test])[0]
-    return _macro_f(labels, predicted)
+    return macro_f(per_class_scores(list(labels), list(predicted)))
 
 
 def _fit_best(features: np.ndarray, labels: np.ndarray

@@ -103,8 +103,7 @@ def test_build_features_encodes_each_prepared_text_once():
     encoder = FakeEncoder()
     features = build_features(
         encoder, ["good Acme", "good ACME", "bad"], [["Acme"], ["Acme"], ["Acme"]],
-        ["favor", "favor", "against"], [0.5, 0.5, -0.4], [True, True, False],
-        [False, False, True],
+        ["favor", "favor", "against"], [0.5, 0.5, -0.4], [False, False, True],
     )
     assert encoder.calls == [["good the brand", "bad"]]
     assert features.shape == (3, WIDTH)

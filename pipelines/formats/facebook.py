@@ -69,7 +69,7 @@ from urllib.parse import quote
 import orjson
 import polars as pl
 
-from pipelines.formats.common import Head, excerpt, parsed_file, rejects_frame
+from pipelines.formats.common import Head, excerpt, iso_time_utc, parsed_file, rejects_frame
 from pipelines.formats.common import frame_from_rows as frame
 from pipelines.formats.discord import (
     ACTION_COLUMNS,
@@ -168,13 +168,7 @@ def _time(value: object) -> datetime | None:
     """'2024-05-01T12:34:56+0000' (or any ISO 8601 time; no offset means UTC), or Unix
     seconds (``date_format=U``), as an aware UTC datetime."""
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return iso_time_utc(value)
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(value, UTC)
