@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.stance import StanceModel, plain_vader
+from pipelines.stance import StanceModel, StanceResult, plain_vader
 
 LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "labels"
 CLASSES = ("favor", "against", "neutral")
@@ -247,14 +247,12 @@ def score(messages: list[LabelledMessage], predict: Predictor) -> Report:
 
 
 def _lexicon_judgements(messages: list[LabelledMessage], replying: list[bool],
-                        model: StanceModel) -> list[tuple[str, float]]:
-    out = []
-    for m, flag in zip(messages, replying, strict=True):
-        result = model.classify(m.text, _target_terms(m.target),
-                                addressed_to_brand=m.addressed_to_brand,
-                                replying_to_criticism=flag)
-        out.append((result.label, result.score))
-    return out
+                        model: StanceModel) -> list[StanceResult]:
+    return [
+        model.classify(m.text, _target_terms(m.target), addressed_to_brand=m.addressed_to_brand,
+                       replying_to_criticism=flag)
+        for m, flag in zip(messages, replying, strict=True)
+    ]
 
 
 def model_predictor(model: StanceModel | None = None) -> Predictor:
@@ -262,29 +260,36 @@ def model_predictor(model: StanceModel | None = None) -> Predictor:
     model = model or StanceModel()
 
     def predict(messages: list[LabelledMessage], replying: list[bool]) -> list[str]:
-        return [label for label, _ in _lexicon_judgements(messages, replying, model)]
+        return [r.label for r in _lexicon_judgements(messages, replying, model)]
 
     return predict
 
 
-def classifier_features(encoder, messages: list[LabelledMessage], replying: list[bool],
-                        model: StanceModel | None = None):
-    """The classifier's feature matrix for labelled messages (as the pipeline builds it)."""
+def _classifier_inputs(encoder, messages: list[LabelledMessage], replying: list[bool]):
+    """The lexicon's judgements and the classifier's features, as the pipeline builds them."""
     from pipelines.stance_classifier import build_features
 
-    judged = _lexicon_judgements(messages, replying, model or StanceModel())
-    return build_features(
+    judged = _lexicon_judgements(messages, replying, StanceModel())
+    features = build_features(
         encoder, [m.text for m in messages], [_target_terms(m.target) for m in messages],
-        [label for label, _ in judged], [s for _, s in judged], replying,
+        [r.label for r in judged], [r.score for r in judged], replying,
     )
+    return judged, features
+
+
+def classifier_features(encoder, messages: list[LabelledMessage], replying: list[bool]):
+    """The classifier's feature matrix for labelled messages."""
+    return _classifier_inputs(encoder, messages, replying)[1]
 
 
 def classifier_predictor(classifier) -> Predictor:
-    """The supervised classifier (``pipelines.stance_classifier.StanceClassifier``)."""
+    """The supervised classifier (``pipelines.stance_classifier.StanceClassifier``), with the
+    lexicon's rules that win over it, as in the pipeline."""
 
     def predict(messages: list[LabelledMessage], replying: list[bool]) -> list[str]:
-        labels, _, _ = classifier.head.predict(
-            classifier_features(classifier.encoder, messages, replying))
+        judged, features = _classifier_inputs(classifier.encoder, messages, replying)
+        labels, _, _ = classifier.judge(features, [r.label for r in judged],
+                                        [r.score for r in judged], [r.cue for r in judged])
         return labels
 
     return predict

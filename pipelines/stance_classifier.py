@@ -52,7 +52,13 @@ EMBEDDING_DIM = 384
 LEXICON_FEATURES = ("lexicon_score", "lexicon_favor", "lexicon_against", "replying")
 # What the embedding and features are made of: part of the model version, so changing any of
 # it (with a retrained head) re-judges cached messages.
-FEATURES_VERSION = "all-MiniLM-L6-v2;128 tokens;prepare-2;features-2"
+FEATURES_VERSION = "all-MiniLM-L6-v2;128 tokens;prepare-2;features-2;lexicon-wins-1"
+# The lexicon's rules that the labels hold too few examples of for the head to learn:
+# where one of them decided, the lexicon's judgement stands (sarcasm, a reply that disagrees
+# or agrees with a critic, negativity about someone else). On the held-out labels this keeps
+# macro-F (0.734 against 0.730 without) and gets the issue's target-aware cases right.
+LEXICON_WINS = frozenset({"sarcasm", "reply disagrees with a critic",
+                          "reply agrees with a critic", "about something else"})
 CLASSES = ("against", "favor", "neutral")
 ENCODE_BATCH = 16  # short batches pad less: faster on the CPU than large ones
 PROGRESS_EVERY = 2048  # texts encoded between two progress reports
@@ -253,6 +259,21 @@ class StanceClassifier:
     def version(self) -> str:
         return self.head.version
 
+    def judge(
+        self, features: np.ndarray, lexicon_label: Sequence[str],
+        lexicon_score: Sequence[float], lexicon_cue: Sequence[str | None],
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Labels, scores (-1..1) and confidence: the head's, except where one of the
+        ``LEXICON_WINS`` rules decided the lexicon's judgement."""
+        labels, scores, confidence = self.head.predict(features)
+        wins = np.array([cue in LEXICON_WINS for cue in lexicon_cue], dtype=bool)
+        if wins.any():
+            labels = [lex if win else own
+                      for own, lex, win in zip(labels, lexicon_label, wins, strict=True)]
+            scores = np.where(wins, np.asarray(lexicon_score, dtype=np.float64), scores)
+            confidence = np.where(wins, 1.0, confidence)
+        return labels, scores, confidence
+
     def refine(
         self, frame: pl.DataFrame, lexicon: pl.DataFrame,
         terms_by_brand: Mapping[str, Sequence[str]],
@@ -274,7 +295,10 @@ class StanceClassifier:
             rows["text"].to_list(), terms, rows["stance"].to_list(),
             rows["stance_score"].to_list(), rows["replying_to_criticism"].to_list(),
         )
-        labels, scores, confidence = self.head.predict(features)
+        labels, scores, confidence = self.judge(
+            features, rows["stance"].to_list(), rows["stance_score"].to_list(),
+            rows["stance_cue"].to_list(),
+        )
         return rows.select(
             "key",
             pl.Series("stance", labels, dtype=pl.String),

@@ -204,17 +204,25 @@ def test_packaged_encoder_loads_offline_and_gives_unit_vectors(real_classifier):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "expected", "replying"),
     [
-        ("@Acme thank you so much, you sorted it in minutes!", "favor"),
-        ("@Acme third outage this week and nobody answers. useless", "against"),
-        ("@Acme what time does the store on Main St open tomorrow?", "neutral"),
-        ("@Acme the storm cancelled my flight but you rebooked me in minutes", "favor"),
+        ("@Acme thank you so much, you sorted it in minutes!", "favor", False),
+        ("@Acme third outage this week and nobody answers. useless", "against", False),
+        ("@Acme what time does the store on Main St open tomorrow?", "neutral", False),
+        ("@Acme how do I change the name on my booking?", "neutral", False),
+        ("@Acme the storm cancelled my flight but you rebooked me in minutes", "favor", False),
+        ("@Acme I know you're doing your best today", "favor", False),
+        # the target-aware cases that the lexicon's rules decide
+        ("@Acme oh wonderful, my bag is lost again. love it", "against", False),
+        ("@Acme great, another 2 hour delay, thanks so much", "against", False),
+        ("@Acme ignore the guy above, he was rude to your staff, you handled it well",
+         "neutral", False),
+        ("@critic that's not true, they refunded me in a day", "favor", True),
     ],
 )
-def test_shipped_classifier_on_plain_cases(real_classifier, text, expected):
+def test_shipped_classifier_on_plain_cases(real_classifier, text, expected, replying):
     frame = pl.DataFrame({"key": [1], "brand": ["Acme"], "text": [text],
-                          "addressed_to_brand": [True], "replying_to_criticism": [False]})
+                          "addressed_to_brand": [True], "replying_to_criticism": [replying]})
     from pipelines.stance import score_stance_frame
 
     terms = {"Acme": ["Acme", "@Acme"]}
