@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.partitions import daily_partitions
 from pipelines.resources import AdvocatesConfig
-from pipelines.staging import build_staging_if_changed
+from pipelines.staging_refresh import refresh_staging
 
 UNIQUE_MESSAGES = "unique_message_keys"
 UNIQUE_ACCOUNTS = "unique_account_keys"
@@ -22,11 +22,12 @@ UNIQUE_ACCOUNTS = "unique_account_keys"
                           description="one row per (platform, account_id)"),
     ],
     description="staging.accounts, messages, actions, brand_accounts, interactions and "
-    "message_brands, rebuilt from raw when a file or the brand configuration changed.",
+    "message_brands: new files' records folded in, rebuilt from raw when a loaded file or "
+    "the brand configuration changed.",
 )
 def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
-        counts, rebuilt = build_staging_if_changed(con, config.brands())
+        update = refresh_staging(con, config.brands())
         dup_messages = con.execute(
             "SELECT count(*) FROM (SELECT platform, message_id FROM staging.messages"
             " GROUP BY ALL HAVING count(*) > 1)"
@@ -44,7 +45,8 @@ def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
             f"({config.brands_path() or 'none given'}) against the handles in the exports"
         )
     yield dg.MaterializeResult(
-        metadata={**counts, "brands_found": brands_found, "rebuilt": rebuilt})
+        metadata={**update.counts, "brands_found": brands_found, "update": update.mode,
+                  "update_reason": update.reason})
     yield dg.AssetCheckResult(check_name=UNIQUE_MESSAGES, passed=dup_messages == 0,
                               metadata={"duplicated_keys": dup_messages})
     yield dg.AssetCheckResult(check_name=UNIQUE_ACCOUNTS, passed=dup_accounts == 0,

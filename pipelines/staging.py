@@ -1,7 +1,9 @@
-"""The staging layer: raw loads deduplicated, typed and linked, rebuilt as a whole each run.
+"""The staging layer: raw loads deduplicated, typed and linked.
 
 Staging only cleans and connects what the exports say; it judges nothing (that is the marts'
-job). Each table is one statement, written as named CTEs that read top to bottom:
+job). Each table is built by a few statements, written as named CTEs that read top to
+bottom; ``pipelines.staging_refresh`` decides whether to build them from scratch or fold new
+loads into them (``pipelines.staging_delta``):
 
 ``staging.accounts``        one row per (platform, account_id), newest handle and follower count
 ``staging.messages``        one row per (platform, message_id), parent/quoted authors and thread
@@ -13,45 +15,50 @@ job). Each table is one statement, written as named CTEs that read top to bottom
 
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
 
 import duckdb
 
 from pipelines.brands import Brand, brand_account_rows
 
-THREAD_DEPTH_LIMIT = 64  # replies deeper than this keep the deepest ancestor found as root
+THREAD_DEPTH_ROUNDS = 7  # pointer-jumping rounds: chains up to 2**7 deep find their root
 CONCERN_DEPTH_LIMIT = 16  # how far down a reply chain a brand concern is carried
+
+
+# what the exports declare about each account, the newest non-empty value of each field
+DECLARED_ACCOUNTS = """
+    SELECT platform, account_id,
+           arg_max(handle, load_id) FILTER (WHERE handle IS NOT NULL) AS handle,
+           arg_max(display_name, load_id)
+               FILTER (WHERE display_name IS NOT NULL) AS display_name,
+           arg_max(followers_count, load_id)
+               FILTER (WHERE followers_count IS NOT NULL) AS followers_count,
+           coalesce(bool_or(is_brand_hint), false) AS is_brand_hint
+    FROM raw.accounts
+    WHERE account_id IS NOT NULL {scope}
+    GROUP BY platform, account_id
+"""
+# accounts that only appear as an author or an actor
+SEEN_ACCOUNTS = """
+    SELECT DISTINCT platform, author_id AS account_id FROM raw.messages
+    WHERE author_id IS NOT NULL {scope}
+    UNION
+    SELECT DISTINCT platform, actor_id FROM raw.actions
+    WHERE actor_id IS NOT NULL {scope}
+"""
 
 
 def build_accounts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TABLE staging.accounts AS
-        WITH declared AS (
-            SELECT platform, account_id,
-                   arg_max(handle, load_id) FILTER (WHERE handle IS NOT NULL) AS handle,
-                   arg_max(display_name, load_id)
-                       FILTER (WHERE display_name IS NOT NULL) AS display_name,
-                   arg_max(followers_count, load_id)
-                       FILTER (WHERE followers_count IS NOT NULL) AS followers_count,
-                   coalesce(bool_or(is_brand_hint), false) AS is_brand_hint
-            FROM raw.accounts
-            WHERE account_id IS NOT NULL
-            GROUP BY platform, account_id
-        ),
-        seen_only AS (
-            SELECT DISTINCT platform, author_id AS account_id FROM raw.messages
-            UNION
-            SELECT DISTINCT platform, actor_id FROM raw.actions
-        ),
+        WITH declared AS ({DECLARED_ACCOUNTS.format(scope="")}),
+        seen_only AS ({SEEN_ACCOUNTS.format(scope="")}),
         all_accounts AS (
             SELECT d.* FROM declared d
             UNION ALL
             SELECT s.platform, s.account_id, NULL, NULL, NULL, false
             FROM seen_only s ANTI JOIN declared d USING (platform, account_id)
-            WHERE s.account_id IS NOT NULL
         )
         SELECT row_number() OVER (ORDER BY platform, account_id) - 1 AS account_key,
                platform, account_id, handle, display_name, followers_count, is_brand_hint
@@ -60,78 +67,125 @@ def build_accounts(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+LATEST_MESSAGES = """
+    SELECT * FROM raw.messages
+    WHERE message_id IS NOT NULL AND author_id IS NOT NULL {scope}
+    QUALIFY row_number() OVER (
+        PARTITION BY platform, message_id ORDER BY load_id DESC, source_line DESC
+    ) = 1
+"""
+LATEST_ACTIONS = """
+    SELECT * FROM raw.actions
+    WHERE action_id IS NOT NULL AND actor_id IS NOT NULL {scope}
+    QUALIFY row_number() OVER (
+        PARTITION BY platform, action_id ORDER BY load_id DESC, source_line DESC
+    ) = 1
+"""
+# the messages' columns, parents' and quoted messages' authors from ``p`` and ``q``
+MESSAGE_COLUMNS = """
+    m.platform, m.message_id, m.author_id, m.kind, m.text, m.created_at, m.parent_id,
+    coalesce(m.parent_author_id, p.author_id) AS parent_author_id,
+    m.quoted_id, q.author_id AS quoted_author_id,
+    m.thread_id AS declared_thread_id,
+    coalesce(m.thread_id, m.parent_id, m.message_id) AS thread_id,
+    m.url, m.source_format, m.source_file, m.source_line
+"""
+
+
 def build_messages(con: duckdb.DuckDBPyConnection) -> None:
+    # The newest copy of each message first, into its own table: a window over every column
+    # inside the joining statement costs DuckDB several times as much.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {LATEST_MESSAGES.format(scope='')}")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TABLE staging.messages AS
-        WITH latest AS (
-            SELECT * FROM raw.messages
-            WHERE message_id IS NOT NULL AND author_id IS NOT NULL
-            QUALIFY row_number() OVER (
-                PARTITION BY platform, message_id ORDER BY load_id DESC, source_line DESC
-            ) = 1
-        )
-        SELECT m.platform, m.message_id, m.author_id, m.kind, m.text, m.created_at,
-               m.parent_id,
-               coalesce(m.parent_author_id, p.author_id) AS parent_author_id,
-               m.quoted_id, q.author_id AS quoted_author_id,
-               m.thread_id AS declared_thread_id,
-               coalesce(m.thread_id, m.parent_id, m.message_id) AS thread_id,
-               m.url, m.source_format, m.source_file, m.source_line
-        FROM latest m
-        LEFT JOIN latest p ON p.platform = m.platform AND p.message_id = m.parent_id
-        LEFT JOIN latest q ON q.platform = m.platform AND q.message_id = m.quoted_id
+        SELECT {MESSAGE_COLUMNS}
+        FROM _latest m
+        LEFT JOIN _latest p ON p.platform = m.platform AND p.message_id = m.parent_id
+        LEFT JOIN _latest q ON q.platform = m.platform AND q.message_id = m.quoted_id
         """
     )
-    # Exports without a thread id (TWCS, generic CSV) only link each reply to its parent:
-    # climb parent links, one set-based step per level, until every reply names its root.
-    for _ in range(THREAD_DEPTH_LIMIT):
-        changed = con.execute(
+    con.execute("DROP TABLE _latest")
+    resolve_threads(con)
+
+
+def resolve_threads(con: duckdb.DuckDBPyConnection) -> int:
+    """Exports without a thread id (TWCS, generic CSV) only link each reply to its parent:
+    give every such reply the root of its chain, the oldest ancestor present (or the first
+    absent one). Pointer jumping: each round replaces every message's ancestor link by its
+    ancestor's, doubling the distance covered, so a chain of depth d takes log2(d) rounds
+    over a narrow table. Returns how many thread ids changed."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _up AS
+        SELECT platform, message_id, parent_id AS up FROM staging.messages
+        WHERE parent_id IS NOT NULL AND parent_id <> message_id
+        """
+    )
+    for _ in range(THREAD_DEPTH_ROUNDS):
+        con.execute(
             """
-            UPDATE staging.messages AS m SET thread_id = p.parent_id
-            FROM staging.messages AS p
-            WHERE m.declared_thread_id IS NULL
-              AND p.platform = m.platform AND p.message_id = m.thread_id
-              AND p.parent_id IS NOT NULL AND p.parent_id <> m.thread_id
+            CREATE OR REPLACE TEMP TABLE _up_next AS
+            SELECT a.platform, a.message_id, coalesce(b.up, a.up) AS up,
+                   b.up IS NOT NULL AND b.up <> a.up AS moved
+            FROM _up a LEFT JOIN _up b ON b.platform = a.platform AND b.message_id = a.up
             """
-        ).fetchone()[0]
-        if not changed:
+        )
+        moved = con.execute("SELECT count(*) FROM _up_next WHERE moved").fetchone()[0]
+        con.execute("CREATE OR REPLACE TEMP TABLE _up AS SELECT * EXCLUDE (moved)"
+                    " FROM _up_next")
+        if not moved:
             break
+    changed = con.execute(
+        """
+        UPDATE staging.messages AS m SET thread_id = u.up
+        FROM _up u
+        WHERE m.declared_thread_id IS NULL
+          AND u.platform = m.platform AND u.message_id = m.message_id
+          AND u.up <> m.thread_id
+        """
+    ).fetchone()[0]
+    con.execute("DROP TABLE IF EXISTS _up")
+    con.execute("DROP TABLE IF EXISTS _up_next")
+    return changed
+
+
+# an action's target account: named, found by handle (``h``) or by the message (``t``)
+ACTION_COLUMNS = """
+    a.platform, a.action_id, a.kind, a.actor_id,
+    coalesce(
+        a.target_account_id, h.account_id,
+        -- a share or like targets the author of the message it names; a mention's
+        -- message is the mentioner's own, so it never falls back to that
+        CASE WHEN a.kind IN ('share', 'like') THEN t.author_id END
+    ) AS target_account_id,
+    a.target_handle, a.target_message_id,
+    a.created_at,  -- null where the export has no time (archive likes)
+    a.source_format, a.source_file, a.source_line
+"""
+HANDLES = """
+    SELECT platform, lower(handle) AS handle_key, min(account_id) AS account_id
+    FROM staging.accounts WHERE handle IS NOT NULL
+    GROUP BY ALL
+"""
 
 
 def build_actions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {LATEST_ACTIONS.format(scope='')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _handles AS {HANDLES}")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TABLE staging.actions AS
-        WITH latest AS (
-            SELECT * FROM raw.actions
-            WHERE action_id IS NOT NULL AND actor_id IS NOT NULL
-            QUALIFY row_number() OVER (
-                PARTITION BY platform, action_id ORDER BY load_id DESC, source_line DESC
-            ) = 1
-        ),
-        handles AS (
-            SELECT platform, lower(handle) AS handle_key, min(account_id) AS account_id
-            FROM staging.accounts WHERE handle IS NOT NULL
-            GROUP BY ALL
-        )
-        SELECT a.platform, a.action_id, a.kind, a.actor_id,
-               coalesce(
-                   a.target_account_id, h.account_id,
-                   -- a share or like targets the author of the message it names; a mention's
-                   -- message is the mentioner's own, so it never falls back to that
-                   CASE WHEN a.kind IN ('share', 'like') THEN t.author_id END
-               ) AS target_account_id,
-               a.target_handle, a.target_message_id,
-               a.created_at,  -- null where the export has no time (archive likes)
-               a.source_format, a.source_file, a.source_line
-        FROM latest a
-        LEFT JOIN handles h
+        SELECT {ACTION_COLUMNS}
+        FROM _latest a
+        LEFT JOIN _handles h
                ON h.platform = a.platform AND h.handle_key = lower(a.target_handle)
         LEFT JOIN staging.messages t
                ON t.platform = a.platform AND t.message_id = a.target_message_id
         """
     )
+    con.execute("DROP TABLE _latest")
+    con.execute("DROP TABLE _handles")
 
 
 def build_brand_accounts(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> None:
@@ -159,30 +213,44 @@ def build_brand_accounts(con: duckdb.DuckDBPyConnection, brands: list[Brand] | N
         )
 
 
+INTERACTIONS = """
+    WITH edges AS (
+        SELECT platform, author_id AS actor_id, parent_author_id AS target_id,
+               'reply' AS kind, message_id AS via_id, created_at
+        FROM {messages} WHERE parent_author_id IS NOT NULL
+        UNION ALL
+        SELECT platform, author_id, quoted_author_id, 'quote', message_id, created_at
+        FROM {messages} WHERE quoted_author_id IS NOT NULL
+        UNION ALL
+        SELECT platform, actor_id, target_account_id, kind, action_id, created_at
+        FROM {actions} WHERE target_account_id IS NOT NULL
+    )
+    SELECT e.platform, e.kind, e.via_id, e.created_at,
+           src.account_key AS actor_key, e.actor_id,
+           dst.account_key AS target_key, e.target_id
+    FROM edges e
+    JOIN staging.accounts src ON src.platform = e.platform AND src.account_id = e.actor_id
+    JOIN staging.accounts dst ON dst.platform = e.platform AND dst.account_id = e.target_id
+    WHERE e.actor_id <> e.target_id
+"""
+MESSAGE_EDGE_KINDS = ("reply", "quote")  # interactions whose via_id is a message, not an action
+
+
 def build_interactions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        """
-        CREATE OR REPLACE TABLE staging.interactions AS
-        WITH edges AS (
-            SELECT platform, author_id AS actor_id, parent_author_id AS target_id,
-                   'reply' AS kind, message_id AS via_id, created_at
-            FROM staging.messages WHERE parent_author_id IS NOT NULL
-            UNION ALL
-            SELECT platform, author_id, quoted_author_id, 'quote', message_id, created_at
-            FROM staging.messages WHERE quoted_author_id IS NOT NULL
-            UNION ALL
-            SELECT platform, actor_id, target_account_id, kind, action_id, created_at
-            FROM staging.actions WHERE target_account_id IS NOT NULL
-        )
-        SELECT e.platform, e.kind, e.via_id, e.created_at,
-               src.account_key AS actor_key, e.actor_id,
-               dst.account_key AS target_key, e.target_id
-        FROM edges e
-        JOIN staging.accounts src ON src.platform = e.platform AND src.account_id = e.actor_id
-        JOIN staging.accounts dst ON dst.platform = e.platform AND dst.account_id = e.target_id
-        WHERE e.actor_id <> e.target_id
-        """
+        "CREATE OR REPLACE TABLE staging.interactions AS "
+        + INTERACTIONS.format(messages="staging.messages", actions="staging.actions")
     )
+
+
+def scoped(table: str, scope: str | None, key: str = "message_id",
+           scope_key: str | None = None) -> str:
+    """``table``, or only its rows whose (platform, ``key``) is in the ``scope`` table (as
+    platform, ``scope_key``, by default named like ``key``)."""
+    if scope is None:
+        return table
+    return (f"(SELECT * FROM {table} t SEMI JOIN {scope} s"
+            f" ON s.platform = t.platform AND s.{scope_key or key} = t.{key})")
 
 
 def _keyword_pattern(terms: list[str]) -> str | None:
@@ -197,37 +265,46 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def build_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> None:
+def build_message_brands(
+    con: duckdb.DuckDBPyConnection, brands: list[Brand] | None, scope: str | None = None
+) -> None:
     """Which brand each message is by (``by_brand``), speaks to (``addresses``: replies to,
     quotes or mentions a brand account), names (``keyword``) or sits under in a reply chain
-    (``thread``). Only messages that do one of these are judged for stance toward the brand."""
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE staging.message_brands AS
+    (``thread``). Only messages that do one of these are judged for stance toward the brand.
+
+    With ``scope`` (a table of platform, message_id) only those messages' rows are added, to a
+    table that holds everyone else's, and the reply chains are walked down from them and
+    their parents."""
+    messages = scoped("staging.messages", scope)
+    direct = f"""
         WITH brand_acct AS (
             SELECT brand, platform, account_id FROM staging.brand_accounts WHERE role = 'brand'
         ),
         by_brand AS (
             SELECT m.platform, m.message_id, b.brand, 'by_brand' AS relation
-            FROM staging.messages m JOIN brand_acct b
+            FROM {messages} m JOIN brand_acct b
               ON b.platform = m.platform AND b.account_id = m.author_id
         ),
         addressed AS (
             SELECT m.platform, m.message_id, b.brand, 'addresses' AS relation
-            FROM staging.messages m JOIN brand_acct b
+            FROM {messages} m JOIN brand_acct b
               ON b.platform = m.platform
              AND b.account_id IN (m.parent_author_id, m.quoted_author_id)
             UNION
             SELECT a.platform, a.target_message_id, b.brand, 'addresses'
-            FROM staging.actions a JOIN brand_acct b
+            FROM {scoped("staging.actions", scope, "target_message_id", "message_id")} a
+            JOIN brand_acct b
               ON b.platform = a.platform AND b.account_id = a.target_account_id
             WHERE a.kind = 'mention'
         )
         SELECT * FROM by_brand
         UNION ALL
         SELECT * FROM addressed d ANTI JOIN by_brand x USING (platform, message_id, brand)
-        """
-    )
+    """
+    if scope is None:
+        con.execute(f"CREATE OR REPLACE TABLE staging.message_brands AS {direct}")
+    else:
+        con.execute(f"INSERT INTO staging.message_brands {direct}")
     # Keywords: one statement per brand so DuckDB compiles each pattern once; a plain
     # substring test first keeps the regular expression off most messages.
     for brand in brands or []:
@@ -240,7 +317,7 @@ def build_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | N
             f"""
             INSERT INTO staging.message_brands
             SELECT m.platform, m.message_id, $brand, 'keyword'
-            FROM staging.messages m
+            FROM {messages} m
             WHERE ({prefilter}) AND regexp_matches(lower(m.text), {_sql_literal(pattern)})
               AND NOT EXISTS (
                   SELECT 1 FROM staging.message_brands x
@@ -252,10 +329,18 @@ def build_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | N
     # A reply under a message that concerns a brand concerns it too: "@critic not true" is
     # about the brand the critic attacked even when it names nobody. Walk down reply links
     # one level at a time from the newest additions only.
+    if scope is None:
+        start = "staging.message_brands"
+    else:
+        start = f"""(SELECT * FROM staging.message_brands mb SEMI JOIN (
+                        SELECT platform, message_id FROM {scope}
+                        UNION
+                        SELECT platform, parent_id FROM {messages} WHERE parent_id IS NOT NULL
+                    ) s USING (platform, message_id))"""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _frontier AS
-        SELECT DISTINCT platform, message_id, brand FROM staging.message_brands
+        SELECT DISTINCT platform, message_id, brand FROM {start}
         """
     )
     for _ in range(CONCERN_DEPTH_LIMIT):
@@ -284,43 +369,7 @@ STAGING_TABLES = ("accounts", "messages", "actions", "brand_accounts", "interact
                   "message_brands")
 
 
-def staging_inputs(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> str:
-    """A fingerprint of everything staging is built from: every loaded file (path, content
-    hash, load), the brand configuration and this module's code."""
-    files = con.execute(
-        "SELECT coalesce(string_agg(concat_ws('|', source_file, content_hash, load_id), '\n'"
-        " ORDER BY source_file), '') FROM raw.files"
-    ).fetchone()[0]
-    digest = hashlib.sha1(files.encode())
-    digest.update(repr(sorted(brands or [], key=lambda b: b.name)).encode())
-    for module in ("staging.py", "brands.py"):
-        digest.update((Path(__file__).parent / module).read_bytes())
-    return digest.hexdigest()
-
-
-def build_staging_if_changed(
-    con: duckdb.DuckDBPyConnection, brands: list[Brand] | None
-) -> tuple[dict[str, int], bool]:
-    """Rebuild staging unless it was last built, completely, from the same inputs (a re-run,
-    a backfill of another day, a night with no new files). Returns the row counts and whether
-    it rebuilt."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS state")
-    con.execute("CREATE TABLE IF NOT EXISTS state.staging_built (inputs VARCHAR, built_at"
-                " TIMESTAMPTZ)")
-    inputs = staging_inputs(con, brands)
-    built = con.execute("SELECT inputs FROM state.staging_built").fetchone()
-    existing = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging'"
-    ).fetchall()}
-    if built and built[0] == inputs and existing >= set(STAGING_TABLES):
-        return _counts(con), False
-    con.execute("DELETE FROM state.staging_built")  # a build that fails half way is redone
-    counts = build_staging(con, brands)
-    con.execute("INSERT INTO state.staging_built VALUES (?, now())", [inputs])
-    return counts, True
-
-
-def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def staging_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {
         t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
         for t in STAGING_TABLES
@@ -342,4 +391,4 @@ def build_staging(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) ->
     build_brand_accounts(con, brands)
     build_interactions(con)
     build_message_brands(con, brands)
-    return _counts(con)
+    return staging_counts(con)

@@ -339,12 +339,12 @@ def test_classifier_tells_how_far_it_got(monkeypatch):
     assert [(done, total) for _, _, done, total in events] == [(4, 10), (8, 10), (10, 10)]
 
 
-def _staging_rebuilt(result) -> bool:
+def _staging_update(result) -> str:
     (materialization,) = result.asset_materializations_for_node("staging_tables")
-    return materialization.metadata["rebuilt"].value
+    return materialization.metadata["update"].value
 
 
-def test_staging_is_rebuilt_only_when_its_inputs_change(tmp_path):
+def test_staging_is_updated_only_as_much_as_its_inputs_change(tmp_path):
     inputs = tmp_path / "in"
     shutil.copytree(SAMPLE_DIR, inputs)
     db, report = tmp_path / "db.duckdb", tmp_path / "report"
@@ -355,24 +355,36 @@ def test_staging_is_rebuilt_only_when_its_inputs_change(tmp_path):
         assert result.success
         return result
 
-    assert _staging_rebuilt(run())
+    assert _staging_update(run()) == "rebuilt"
     before = _query(db, "SELECT brand, account_id, rank, advocacy_score"
                         " FROM marts.advocate_scores ORDER BY ALL")
     # the same files again, and a backfill of an earlier day: staging is reused
-    assert not _staging_rebuilt(run())
+    assert _staging_update(run()) == "unchanged"
     assert _query(db, "SELECT brand, account_id, rank, advocacy_score"
                       " FROM marts.advocate_scores ORDER BY ALL") == before
-    assert not _staging_rebuilt(run(date(2026, 10, 20)))
-    # a new file: rebuilt, and its message is there
-    (inputs / "extra.csv").write_text(
+    assert _staging_update(run(date(2026, 10, 20))) == "unchanged"
+    # a new file: folded in, and its message is there and judged
+    extra = inputs / "extra.csv"
+    extra.write_text(
         "platform,record_type,id,author_id,author_handle,created_at,text\n"
         "mastodon,post,extra-1,fan-1,fan_one,2026-10-30T10:00:00Z,"
         "@northwind@airline.social thank you!\n",
         encoding="utf-8",
     )
-    assert _staging_rebuilt(run())
+    assert _staging_update(run()) == "incremental"
     assert _query(db, "SELECT count(*) FROM staging.messages WHERE message_id = 'extra-1'"
                   ) == [(1,)]
+    assert _query(db, "SELECT stance FROM marts.message_stance WHERE message_id = 'extra-1'"
+                  ) == [("favor",)]
+    # the same file with other content: rebuilt, and the old content is gone
+    extra.write_text(
+        "platform,record_type,id,author_id,author_handle,created_at,text\n"
+        "mastodon,post,extra-2,fan-1,fan_one,2026-10-30T11:00:00Z,hello\n",
+        encoding="utf-8",
+    )
+    assert _staging_update(run()) == "rebuilt"
+    assert _query(db, "SELECT message_id FROM staging.messages WHERE message_id LIKE 'extra-%'"
+                  ) == [("extra-2",)]
 
 
 def test_every_evidence_row_says_something(sample_run):

@@ -1,0 +1,102 @@
+"""Keeping staging up to date at the least cost: leave it, fold new loads in, or rebuild it.
+
+``state.staging_built`` records what staging was last built with (the brand configuration and
+the staging code) and ``state.staged_files`` which load of each file it holds. Then:
+
+- nothing new in ``raw.files`` (a re-run, a backfill of another day, a quiet night): staging is
+  left as it is;
+- only new files: their loads are folded in (``pipelines.staging_delta``);
+- a file it holds was loaded again with other content, the brands or the code changed, a new
+  copy of a record changes what other rows depend on, or the last build stopped half way:
+  staging is rebuilt from all of raw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.brands import Brand
+from pipelines.staging import STAGING_TABLES, build_staging, staging_counts
+from pipelines.staging_delta import apply_new_loads
+
+
+@dataclass(frozen=True)
+class StagingUpdate:
+    mode: str  # 'unchanged' | 'incremental' | 'rebuilt'
+    reason: str
+    counts: dict[str, int]
+    loads_folded: int = 0
+
+
+def staging_fingerprint(brands: list[Brand] | None) -> str:
+    """The brand configuration and the code staging is built by."""
+    digest = hashlib.sha1(repr(sorted(brands or [], key=lambda b: b.name)).encode())
+    here = Path(__file__).parent
+    for module in ("staging.py", "staging_delta.py", "brands.py"):
+        digest.update((here / module).read_bytes())
+    return digest.hexdigest()
+
+
+def _create_state(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS state")
+    con.execute("CREATE TABLE IF NOT EXISTS state.staging_built"
+                " (inputs VARCHAR, built_at TIMESTAMPTZ)")
+    con.execute("CREATE TABLE IF NOT EXISTS state.staged_files"
+                " (source_file VARCHAR, content_hash VARCHAR, load_id BIGINT)")
+
+
+def _why_rebuild(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:
+    built = con.execute("SELECT inputs FROM state.staging_built").fetchone()
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging'"
+    ).fetchall()}
+    if built is None or not existing >= set(STAGING_TABLES):
+        return "first build (or the last one stopped half way)"
+    if built[0] != fingerprint:
+        return "the brand configuration or the staging code changed"
+    changed = con.execute("""
+        SELECT s.source_file FROM state.staged_files s
+        LEFT JOIN raw.files f USING (source_file)
+        WHERE f.load_id IS DISTINCT FROM s.load_id
+        ORDER BY 1 LIMIT 1""").fetchone()
+    if changed:
+        return f"{changed[0]} was loaded again with other content"
+    return None
+
+
+def _record(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+    con.execute("DELETE FROM state.staged_files")
+    con.execute("INSERT INTO state.staged_files"
+                " SELECT source_file, content_hash, load_id FROM raw.files")
+    con.execute("INSERT INTO state.staging_built VALUES (?, now())", [fingerprint])
+
+
+def refresh_staging(
+    con: duckdb.DuckDBPyConnection, brands: list[Brand] | None
+) -> StagingUpdate:
+    """Bring staging up to date with raw (see the module's docstring)."""
+    _create_state(con)
+    fingerprint = staging_fingerprint(brands)
+    reason = _why_rebuild(con, fingerprint)
+    new_loads: list[int] = []
+    if reason is None:
+        new_loads = [r[0] for r in con.execute(
+            "SELECT load_id FROM raw.files ANTI JOIN state.staged_files USING (source_file)"
+            " ORDER BY load_id").fetchall()]
+        if not new_loads:
+            return StagingUpdate("unchanged", "no file is new or changed", staging_counts(con))
+    # From here on staging is being changed: a run that stops half way is rebuilt next time.
+    con.execute("DELETE FROM state.staging_built")
+    if reason is None:
+        reason = apply_new_loads(con, brands, new_loads)
+        if reason is None:
+            _record(con, fingerprint)
+            return StagingUpdate("incremental", f"{len(new_loads)} new file(s) folded in",
+                                 staging_counts(con), len(new_loads))
+    counts = build_staging(con, brands)
+    _record(con, fingerprint)
+    return StagingUpdate("rebuilt", reason, counts)
