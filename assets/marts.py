@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.daily import refresh_daily_activity
 from pipelines.graph import build_graph_metrics
 from pipelines.movement import build_movement
 from pipelines.partitions import daily_partitions
@@ -101,6 +102,31 @@ def engagement_signals(context: dg.AssetExecutionContext, config: AdvocatesConfi
 
 @dg.asset(
     group_name="marts",
+    deps=["engagement_signals"],
+    partitions_def=daily_partitions,
+    kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec("unique_daily_keys", asset="daily_activity",
+                          description="one row per (brand, platform, account_id, day)"),
+    ],
+    description="marts.daily_activity: per brand, account and day (each message's own UTC "
+    "date), messages about and to the brand, favourable ones, criticisms, defenses and "
+    "shares. Only the days that new records fell on, and the partition's day, are rebuilt.",
+)
+def daily_activity(context: dg.AssetExecutionContext, config: AdvocatesConfig):
+    with config.connect() as con:
+        days = refresh_daily_activity(con, context.partition_key)
+        rows, dupes = con.execute("""
+            SELECT (SELECT count(*) FROM marts.daily_activity),
+                   (SELECT count(*) FROM (SELECT brand, platform, account_id, day
+                    FROM marts.daily_activity GROUP BY ALL HAVING count(*) > 1))""").fetchone()
+    yield dg.MaterializeResult(metadata={"days_rebuilt": days, "rows": rows})
+    yield dg.AssetCheckResult(check_name="unique_daily_keys", passed=dupes == 0,
+                              metadata={"duplicated_keys": dupes})
+
+
+@dg.asset(
+    group_name="marts",
     deps=["staging_tables"],
     partitions_def=daily_partitions,
     kinds={"duckdb", "networkx"},
@@ -116,7 +142,7 @@ def account_graph_metrics(context: dg.AssetExecutionContext, config: AdvocatesCo
 
 @dg.asset(
     group_name="marts",
-    deps=["engagement_signals", "account_graph_metrics"],
+    deps=["engagement_signals", "daily_activity", "account_graph_metrics"],
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     check_specs=[

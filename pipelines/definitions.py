@@ -16,6 +16,7 @@ ALL_ASSETS = [
     staging.staging_tables,
     marts.message_stance,
     marts.engagement_signals,
+    marts.daily_activity,
     marts.account_graph_metrics,
     marts.advocate_scores,
     reports.advocate_report,

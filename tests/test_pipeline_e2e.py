@@ -312,7 +312,8 @@ def test_progress_is_told_step_by_step(tmp_path):
     assert result.success
     steps = [name for event, name, _, _ in events if event == "step_done"]
     assert steps == ["raw_exports", "staging_tables", "account_graph_metrics",
-                     "message_stance", "engagement_signals", "advocate_scores",
+                     "message_stance", "engagement_signals", "daily_activity",
+                     "advocate_scores",
                      "advocate_report", "published_database"]
     # nobody listens once the block is left
     progress.step_done("after")
@@ -358,11 +359,13 @@ def test_staging_is_updated_only_as_much_as_its_inputs_change(tmp_path):
     assert _staging_update(run()) == "rebuilt"
     before = _query(db, "SELECT brand, account_id, rank, advocacy_score"
                         " FROM marts.advocate_scores ORDER BY ALL")
+    daily = _query(db, "SELECT * FROM marts.daily_activity ORDER BY ALL")
     # the same files again, and a backfill of an earlier day: staging is reused
     assert _staging_update(run()) == "unchanged"
     assert _query(db, "SELECT brand, account_id, rank, advocacy_score"
                       " FROM marts.advocate_scores ORDER BY ALL") == before
     assert _staging_update(run(date(2026, 10, 20))) == "unchanged"
+    assert _query(db, "SELECT * FROM marts.daily_activity ORDER BY ALL") == daily
     # a new file: folded in, and its message is there and judged
     extra = inputs / "extra.csv"
     extra.write_text(
@@ -376,6 +379,10 @@ def test_staging_is_updated_only_as_much_as_its_inputs_change(tmp_path):
                   ) == [(1,)]
     assert _query(db, "SELECT stance FROM marts.message_stance WHERE message_id = 'extra-1'"
                   ) == [("favor",)]
+    # it lands in the day partition of its own date, 2026-10-30, though the run is for the 31st
+    assert _query(db, "SELECT brand, favor_messages FROM marts.daily_activity"
+                      " WHERE account_id = 'fan-1' AND day = '2026-10-30'"
+                  ) == [("Northwind Air", 1)]
     # the same file with other content: rebuilt, and the old content is gone
     extra.write_text(
         "platform,record_type,id,author_id,author_handle,created_at,text\n"
@@ -385,6 +392,22 @@ def test_staging_is_updated_only_as_much_as_its_inputs_change(tmp_path):
     assert _staging_update(run()) == "rebuilt"
     assert _query(db, "SELECT message_id FROM staging.messages WHERE message_id LIKE 'extra-%'"
                   ) == [("extra-2",)]
+
+
+def test_daily_activity_counts_each_message_on_its_own_day(sample_run):
+    _, db, _ = sample_run
+    # the same counts straight from the message-level mart, every day at once
+    expected = _query(db, """
+        SELECT brand, platform, author_id, created_at::DATE, count(*),
+               count(*) FILTER (WHERE stance = 'against')
+        FROM marts.message_stance GROUP BY ALL ORDER BY ALL""")
+    daily = _query(db, """
+        SELECT brand, platform, account_id, day, messages_about_brand, criticisms
+        FROM marts.daily_activity WHERE messages_about_brand > 0 ORDER BY ALL""")
+    assert daily == expected
+    assert len({row[3] for row in daily}) > 30  # the sample spans two months
+    shares = _query(db, "SELECT sum(shares) FROM marts.daily_activity")[0][0]
+    assert shares == _query(db, "SELECT count(*) FROM marts.share_events")[0][0] > 0
 
 
 def test_every_evidence_row_says_something(sample_run):
