@@ -13,18 +13,19 @@ def test_job_covers_every_layer_in_order():
     steps = set(job.graph.node_names())
     assert steps == {
         "raw_exports", "staging_tables", "message_stance", "engagement_signals",
-        "account_graph_metrics", "advocate_scores", "advocate_report", "published_database",
+        "daily_activity", "account_graph_metrics", "advocate_scores", "advocate_report",
+        "published_database",
     }
     graph = defs.resolve_asset_graph()
     upstream = graph.get(dg.AssetKey("advocate_scores")).parent_keys
-    assert {k.to_user_string() for k in upstream} == {"engagement_signals",
+    assert {k.to_user_string() for k in upstream} == {"engagement_signals", "daily_activity",
                                                       "account_graph_metrics"}
 
 
 def test_asset_checks_guard_the_marts():
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert {"unique_message_keys", "no_orphan_defenses", "scores_not_empty",
-            "unique_score_keys", "brand_accounts_not_scored"} <= checks
+            "unique_score_keys", "brand_accounts_not_scored", "unique_daily_keys"} <= checks
 
 
 def test_nightly_schedule_runs_yesterday_at_two():
