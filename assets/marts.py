@@ -111,16 +111,16 @@ def engagement_signals(context: dg.AssetExecutionContext, config: AdvocatesConfi
     ],
     description="marts.daily_activity: per brand, account and day (each message's own UTC "
     "date), messages about and to the brand, favourable ones, criticisms, defenses and "
-    "shares. Only the days that new records fell on, and the partition's day, are rebuilt.",
+    "shares. Only the rows whose counts changed are rewritten.",
 )
 def daily_activity(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
-        days = refresh_daily_activity(con, context.partition_key)
+        changed = refresh_daily_activity(con)
         rows, dupes = con.execute("""
             SELECT (SELECT count(*) FROM marts.daily_activity),
                    (SELECT count(*) FROM (SELECT brand, platform, account_id, day
                     FROM marts.daily_activity GROUP BY ALL HAVING count(*) > 1))""").fetchone()
-    yield dg.MaterializeResult(metadata={"days_rebuilt": days, "rows": rows})
+    yield dg.MaterializeResult(metadata={**changed, "rows": rows})
     yield dg.AssetCheckResult(check_name="unique_daily_keys", passed=dupes == 0,
                               metadata={"duplicated_keys": dupes})
 

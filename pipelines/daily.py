@@ -4,11 +4,11 @@
 account said about the brand that day, how, and what it shared. It is how a community manager
 sees an advocate go quiet or turn critical, day by day.
 
-Only days that can have changed are rebuilt, each as a whole (delete the day, insert it), so
-re-running or backfilling any day gives the same rows. Which days: those of every message and
-action that staging took in since the table was last refreshed (``state.pending_days``,
-filled by ``pipelines.staging_refresh``; all days after a rebuild of staging) and the run's
-own partition day.
+Each run works the day counts out again from the message-level marts (a GROUP BY, cheap next
+to judging stance) and changes only the rows that differ: a late export of last week changes
+last week, a reply whose parent just arrived moves into the brand's counts on its own day,
+and a day nothing touched is left as it is. Re-running or backfilling any day therefore gives
+the same rows.
 """
 
 from __future__ import annotations
@@ -20,78 +20,58 @@ DAILY_COLUMNS = """
     messages_about_brand BIGINT, messages_to_brand BIGINT, favor_messages BIGINT,
     criticisms BIGINT, defenses BIGINT, shares BIGINT
 """
-
-
-def create_pending_days(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS state")
-    con.execute("CREATE TABLE IF NOT EXISTS state.pending_days (day DATE)")
-
-
-def mark_days_of_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int] | None) -> None:
-    """Queue the days of the messages and actions of ``load_ids`` (None: every load) for
-    ``refresh_daily_activity``."""
-    create_pending_days(con)
-    scope = "" if load_ids is None else "WHERE load_id IN (SELECT unnest($loads))"
-    con.execute(
-        f"""
-        INSERT INTO state.pending_days
-        SELECT DISTINCT created_at::DATE FROM raw.messages {scope}
-        UNION
-        SELECT DISTINCT created_at::DATE FROM raw.actions {scope}
-        """,
-        {} if load_ids is None else {"loads": load_ids},
+DAILY_COUNTS = """
+    WITH said AS (
+        SELECT brand, platform, author_id AS account_id, created_at::DATE AS day,
+               count(*) AS messages_about_brand,
+               count(*) FILTER (WHERE addressed_to_brand) AS messages_to_brand,
+               count(*) FILTER (WHERE stance = 'favor' AND NOT is_defense) AS favor_messages,
+               count(*) FILTER (WHERE stance = 'against') AS criticisms,
+               count(*) FILTER (WHERE is_defense) AS defenses
+        FROM marts.message_stance WHERE created_at IS NOT NULL
+        GROUP BY ALL
+    ),
+    shared AS (
+        SELECT brand, platform, account_id, created_at::DATE AS day, count(*) AS shares
+        FROM marts.share_events WHERE created_at IS NOT NULL
+        GROUP BY ALL
     )
+    SELECT brand, platform, account_id, day,
+           coalesce(s.messages_about_brand, 0), coalesce(s.messages_to_brand, 0),
+           coalesce(s.favor_messages, 0), coalesce(s.criticisms, 0),
+           coalesce(s.defenses, 0), coalesce(h.shares, 0)
+    FROM said s FULL JOIN shared h USING (brand, platform, account_id, day)
+"""
 
 
-def refresh_daily_activity(con: duckdb.DuckDBPyConnection, partition_day: str) -> int:
-    """Rebuild the pending days and ``partition_day`` in ``marts.daily_activity``; return how
-    many days were rebuilt. Reads ``marts.message_stance`` and ``marts.share_events``."""
-    create_pending_days(con)
+def refresh_daily_activity(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Bring ``marts.daily_activity`` in line with ``marts.message_stance`` and
+    ``marts.share_events``, changing only rows that differ. Returns how many rows were
+    removed and added, and on how many days."""
     con.execute(f"CREATE TABLE IF NOT EXISTS marts.daily_activity ({DAILY_COLUMNS})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _daily_new AS {DAILY_COUNTS}")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _daily_gone AS
+        SELECT * FROM marts.daily_activity EXCEPT SELECT * FROM _daily_new""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _daily_added AS
+        SELECT * FROM _daily_new EXCEPT SELECT * FROM marts.daily_activity""")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _days AS
-            SELECT DISTINCT day FROM state.pending_days WHERE day IS NOT NULL
-            UNION SELECT $day::DATE
-            """,
-            {"day": partition_day},
-        )
-        con.execute("DELETE FROM marts.daily_activity WHERE day IN (SELECT day FROM _days)")
-        con.execute(
-            """
-            INSERT INTO marts.daily_activity
-            WITH said AS (
-                SELECT brand, platform, author_id AS account_id, created_at::DATE AS day,
-                       count(*) AS messages_about_brand,
-                       count(*) FILTER (WHERE addressed_to_brand) AS messages_to_brand,
-                       count(*) FILTER (WHERE stance = 'favor' AND NOT is_defense)
-                           AS favor_messages,
-                       count(*) FILTER (WHERE stance = 'against') AS criticisms,
-                       count(*) FILTER (WHERE is_defense) AS defenses
-                FROM marts.message_stance
-                WHERE created_at::DATE IN (SELECT day FROM _days)
-                GROUP BY ALL
-            ),
-            shared AS (
-                SELECT brand, platform, account_id, created_at::DATE AS day, count(*) AS shares
-                FROM marts.share_events
-                WHERE created_at::DATE IN (SELECT day FROM _days)
-                GROUP BY ALL
-            )
-            SELECT brand, platform, account_id, day,
-                   coalesce(s.messages_about_brand, 0), coalesce(s.messages_to_brand, 0),
-                   coalesce(s.favor_messages, 0), coalesce(s.criticisms, 0),
-                   coalesce(s.defenses, 0), coalesce(h.shares, 0)
-            FROM said s FULL JOIN shared h USING (brand, platform, account_id, day)
-            """
-        )
-        days = con.execute("SELECT count(*) FROM _days").fetchone()[0]
-        con.execute("DELETE FROM state.pending_days")
+        con.execute("""
+            DELETE FROM marts.daily_activity d USING _daily_gone g
+            WHERE d.brand = g.brand AND d.platform = g.platform
+              AND d.account_id = g.account_id AND d.day = g.day""")
+        con.execute("INSERT INTO marts.daily_activity SELECT * FROM _daily_added")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    con.execute("DROP TABLE IF EXISTS _days")
-    return days
+    removed, added, days = con.execute("""
+        SELECT (SELECT count(*) FROM _daily_gone), (SELECT count(*) FROM _daily_added),
+               (SELECT count(DISTINCT day) FROM (SELECT day FROM _daily_gone
+                                                 UNION ALL SELECT day FROM _daily_added))
+    """).fetchone()
+    for table in ("_daily_new", "_daily_gone", "_daily_added"):
+        con.execute(f"DROP TABLE {table}")
+    return {"rows_removed": removed, "rows_added": added, "days_changed": days}

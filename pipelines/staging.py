@@ -22,7 +22,10 @@ import duckdb
 from pipelines.brands import Brand, brand_account_rows
 
 THREAD_DEPTH_ROUNDS = 7  # pointer-jumping rounds: chains up to 2**7 deep find their root
-CONCERN_DEPTH_LIMIT = 16  # how far down a reply chain a brand concern is carried
+# A brand concern is carried down a whole reply chain, however deep (every reply under a
+# concerned message concerns the brand, which keeps folding new loads in exact); this only
+# stops a pathological chain from taking one statement per reply.
+CONCERN_DEPTH_LIMIT = 1000
 
 
 # what the exports declare about each account, the newest non-empty value of each field

@@ -36,7 +36,7 @@ from pipelines.staging import (
 NEW_LOADS = "AND load_id IN (SELECT load_id FROM _d_loads)"
 _WORK_TABLES = ("_d_loads", "_d_accounts", "_d_new_accounts", "_d_messages", "_d_actions",
                 "_d_rows", "_handles", "_found", "_aff_messages", "_aff_actions",
-                "_aff_brand_messages", "_old_brand_accounts")
+                "_aff_brand_messages", "_old_concerns", "_old_brand_accounts")
 
 
 def _first(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:
@@ -75,8 +75,9 @@ def _changed_action(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _changed_handle(con: duckdb.DuckDBPyConnection) -> str | None:
-    """A renamed account, or a handle that another account already holds, changes which
-    account old actions that name a handle point at."""
+    """A renamed account, a handle that another account already holds, or a handle that
+    names another account than an action that names it was resolved to (through its
+    message), changes which account old actions point at."""
     row = _first(con, """
         SELECT d.platform, d.account_id, s.handle, d.handle
         FROM _d_accounts d JOIN staging.accounts s USING (platform, account_id)
@@ -93,6 +94,18 @@ def _changed_handle(con: duckdb.DuckDBPyConnection) -> str | None:
         LIMIT 1""")
     if row:
         return f"handle {row[1]!r} ({row[0]}) is also held by account {row[2]}"
+    row = _first(con, """
+        SELECT a.platform, a.action_id, d.handle
+        FROM staging.actions a
+        JOIN (SELECT d.* FROM _d_accounts d
+              LEFT JOIN staging.accounts s USING (platform, account_id)
+              WHERE d.handle IS NOT NULL AND s.handle IS NULL) d
+          ON d.platform = a.platform AND lower(d.handle) = lower(a.target_handle)
+        WHERE a.target_account_id IS NOT NULL AND a.target_account_id <> d.account_id
+        LIMIT 1""")
+    if row:
+        return (f"handle {row[2]!r} ({row[0]}) first seen now names another account than "
+                f"the one action {row[1]} was given")
     return None
 
 
@@ -255,9 +268,11 @@ def _apply_interactions(con: duckdb.DuckDBPyConnection) -> None:
     ))
 
 
-def _apply_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> None:
+def _apply_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | None) -> bool:
     """Every affected message's relations to brands again: its own, mentions of a brand made
-    by affected actions, and the reply chains under it."""
+    by affected actions, and the reply chains under it. Returns False when a message lost a
+    brand it concerned: the replies under it may only have concerned that brand through it,
+    and only a rebuild can tell."""
     con.execute("""
         CREATE TEMP TABLE _aff_brand_messages AS
         SELECT platform, message_id FROM _aff_messages
@@ -266,9 +281,17 @@ def _apply_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | 
         SEMI JOIN _aff_actions x USING (platform, action_id)
         WHERE a.kind = 'mention' AND a.target_message_id IS NOT NULL""")
     con.execute("""
+        CREATE TEMP TABLE _old_concerns AS
+        SELECT DISTINCT b.platform, b.message_id, b.brand FROM staging.message_brands b
+        SEMI JOIN _aff_brand_messages a USING (platform, message_id)""")
+    con.execute("""
         DELETE FROM staging.message_brands b USING _aff_brand_messages a
         WHERE b.platform = a.platform AND b.message_id = a.message_id""")
     build_message_brands(con, brands, scope="_aff_brand_messages")
+    lost = _first(con, """
+        SELECT count(*) FROM _old_concerns o
+        ANTI JOIN staging.message_brands b USING (platform, message_id, brand)""")
+    return not lost[0]
 
 
 def apply_new_loads(
@@ -292,7 +315,8 @@ def apply_new_loads(
         _apply_messages(con)
         _apply_actions(con)
         _apply_interactions(con)
-        _apply_message_brands(con, brands)
+        if not _apply_message_brands(con, brands):
+            return "a message no longer concerns a brand it concerned"
         return None
     finally:
         for table in _WORK_TABLES:

@@ -9,9 +9,6 @@ the staging code) and ``state.staged_files`` which load of each file it holds. T
 - a file it holds was loaded again with other content, the brands or the code changed, a new
   copy of a record changes what other rows depend on, or the last build stopped half way:
   staging is rebuilt from all of raw.
-
-Either way, the days of what changed are queued for ``marts.daily_activity``
-(``pipelines.daily``).
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ from pathlib import Path
 import duckdb
 
 from pipelines.brands import Brand
-from pipelines.daily import mark_days_of_loads
 from pipelines.staging import STAGING_TABLES, build_staging, staging_counts
 from pipelines.staging_delta import apply_new_loads
 
@@ -98,11 +94,9 @@ def refresh_staging(
     if reason is None:
         reason = apply_new_loads(con, brands, new_loads)
         if reason is None:
-            mark_days_of_loads(con, new_loads)
             _record(con, fingerprint)
             return StagingUpdate("incremental", f"{len(new_loads)} new file(s) folded in",
                                  staging_counts(con), len(new_loads))
     counts = build_staging(con, brands)
-    mark_days_of_loads(con, None)
     _record(con, fingerprint)
     return StagingUpdate("rebuilt", reason, counts)

@@ -123,7 +123,9 @@ def test_sample_dealt_into_files_in_random_order_folds_in_like_a_rebuild(tmp_pat
 
 def _parsed(name: str, accounts=(), messages=(), actions=()) -> ParsedFile:
     def frame(rows, table):
-        return conform(pl.DataFrame(list(rows)), table) if rows else empty_frame(table)
+        if not rows:
+            return empty_frame(table)
+        return conform(pl.DataFrame(list(rows)), table).with_columns(source_file=pl.lit(name))
 
     return ParsedFile(source_file=name, source_format="test",
                       accounts=frame(accounts, "accounts"),
@@ -236,3 +238,39 @@ def test_random_histories_fold_in_like_a_rebuild(files):
     modes = [_load(con, parsed).mode for parsed in files]
     assert modes[0] == "rebuilt" and set(modes[1:]) <= {"incremental"}
     _assert_same_as_rebuild(con, [ACME])
+
+
+def test_brand_concern_runs_down_reply_chains_of_any_depth_across_loads():
+    con = duckdb.connect()
+    create_raw_schema(con)
+    acme = {"platform": "twitter", "account_id": "1", "handle": "acme"}
+    chain = [_message(str(i), "2", parent=str(i - 1) if i > 1 else None,
+                      text="acme air" if i == 1 else "ok") for i in range(1, 41)]
+    assert _load(con, _parsed("a", [acme], chain[:17])).mode == "rebuilt"
+    assert _load(con, _parsed("b", messages=chain[17:])).mode == "incremental"
+    # a mention of the brand deep in an unrelated chain reaches every reply under it
+    other = [_message(str(i), "3", parent=str(i - 1) if i > 100 else None)
+             for i in range(100, 140)]
+    assert _load(con, _parsed("c", messages=other)).mode == "incremental"
+    mention = {"platform": "twitter", "action_id": "m1", "kind": "mention", "actor_id": "3",
+               "target_handle": "acme", "target_message_id": "105", "source_format": "test",
+               "source_file": "d", "source_line": 0}
+    assert _load(con, _parsed("d", actions=[mention])).mode == "incremental"
+    concerned = con.execute("SELECT count(DISTINCT message_id) FROM staging.message_brands"
+                            " WHERE brand = 'Acme'").fetchone()[0]
+    assert concerned == 40 + 35  # the whole first chain, and 105..139
+    _assert_same_as_rebuild(con, [ACME])
+
+
+def test_a_message_that_stops_concerning_the_brand_rebuilds():
+    con = duckdb.connect()
+    create_raw_schema(con)
+    acme = {"platform": "twitter", "account_id": "1", "handle": "acme"}
+    messages = [_message("1", "1"), _message("2", "2", quoted="1"),
+                _message("3", "3", parent="2")]
+    _load(con, _parsed("a", [acme], messages))
+    # a new copy of 2 without its quote of the brand: 3 no longer sits under a concern
+    update = _load(con, _parsed("b", messages=[_message("2", "2")]))
+    assert update.mode == "rebuilt" and "no longer concerns" in update.reason
+    assert con.execute("SELECT count(*) FROM staging.message_brands WHERE message_id = '3'"
+                       ).fetchone()[0] == 0
