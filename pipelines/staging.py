@@ -70,20 +70,16 @@ def build_accounts(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-LATEST_MESSAGES = """
-    SELECT * FROM raw.messages
-    WHERE message_id IS NOT NULL AND author_id IS NOT NULL {scope}
+# the newest copy of each record: the latest load, and the last line within it
+_LATEST = """
+    SELECT * FROM raw.{table}
+    WHERE {key} IS NOT NULL AND {by} IS NOT NULL {{scope}}
     QUALIFY row_number() OVER (
-        PARTITION BY platform, message_id ORDER BY load_id DESC, source_line DESC
+        PARTITION BY platform, {key} ORDER BY load_id DESC, source_line DESC
     ) = 1
 """
-LATEST_ACTIONS = """
-    SELECT * FROM raw.actions
-    WHERE action_id IS NOT NULL AND actor_id IS NOT NULL {scope}
-    QUALIFY row_number() OVER (
-        PARTITION BY platform, action_id ORDER BY load_id DESC, source_line DESC
-    ) = 1
-"""
+LATEST_MESSAGES = _LATEST.format(table="messages", key="message_id", by="author_id")
+LATEST_ACTIONS = _LATEST.format(table="actions", key="action_id", by="actor_id")
 # the messages' columns, parents' and quoted messages' authors from ``p`` and ``q``
 MESSAGE_COLUMNS = """
     m.platform, m.message_id, m.author_id, m.kind, m.text, m.created_at, m.parent_id,
