@@ -17,6 +17,7 @@ from pipelines.signals import (
     build_talk_back,
 )
 from pipelines.stance import MODEL_VERSION as LEXICON_VERSION
+from pipelines.warehouse import duplicated_keys
 
 
 def _count(con, sql: str) -> int:
@@ -116,10 +117,8 @@ def engagement_signals(context: dg.AssetExecutionContext, config: AdvocatesConfi
 def daily_activity(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
         changed = refresh_daily_activity(con)
-        rows, dupes = con.execute("""
-            SELECT (SELECT count(*) FROM marts.daily_activity),
-                   (SELECT count(*) FROM (SELECT brand, platform, account_id, day
-                    FROM marts.daily_activity GROUP BY ALL HAVING count(*) > 1))""").fetchone()
+        rows = _count(con, "SELECT count(*) FROM marts.daily_activity")
+        dupes = duplicated_keys(con, "marts.daily_activity", "brand, platform, account_id, day")
     yield dg.MaterializeResult(metadata={**changed, "rows": rows})
     yield dg.AssetCheckResult(check_name="unique_daily_keys", passed=dupes == 0,
                               metadata={"duplicated_keys": dupes})
@@ -164,8 +163,7 @@ def advocate_scores(context: dg.AssetExecutionContext, config: AdvocatesConfig):
         ).fetchall()) if build_movement(con, as_of_date, DEFAULT_SETTINGS) else {}
         roles = dict(con.execute(
             "SELECT role, count(*) FROM marts.advocate_scores GROUP BY ALL").fetchall())
-        dupes = _count(con, """SELECT count(*) FROM (SELECT brand, platform, account_id
-            FROM marts.advocate_scores GROUP BY ALL HAVING count(*) > 1)""")
+        dupes = duplicated_keys(con, "marts.advocate_scores", "brand, platform, account_id")
         self_scored = _count(con, """SELECT count(*) FROM marts.advocate_scores
             SEMI JOIN staging.brand_accounts USING (brand, platform, account_id)""")
     yield dg.MaterializeResult(metadata={"accounts_scored": rows, **roles, **moved})

@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.partitions import daily_partitions
 from pipelines.resources import AdvocatesConfig
 from pipelines.staging_refresh import refresh_staging
+from pipelines.warehouse import duplicated_keys
 
 UNIQUE_MESSAGES = "unique_message_keys"
 UNIQUE_ACCOUNTS = "unique_account_keys"
@@ -28,14 +29,8 @@ UNIQUE_ACCOUNTS = "unique_account_keys"
 def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
         update = refresh_staging(con, config.brands())
-        dup_messages = con.execute(
-            "SELECT count(*) FROM (SELECT platform, message_id FROM staging.messages"
-            " GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()[0]
-        dup_accounts = con.execute(
-            "SELECT count(*) FROM (SELECT platform, account_id FROM staging.accounts"
-            " GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()[0]
+        dup_messages = duplicated_keys(con, "staging.messages", "platform, message_id")
+        dup_accounts = duplicated_keys(con, "staging.accounts", "platform, account_id")
         brands_found = con.execute(
             "SELECT count(DISTINCT brand) FROM staging.brand_accounts"
         ).fetchone()[0]

@@ -157,3 +157,9 @@ def load_files(
         if on_file:
             on_file(result)
     return results
+
+
+def duplicated_keys(con: duckdb.DuckDBPyConnection, table: str, keys: str) -> int:
+    """How many values of ``keys`` (a column list) occur more than once in ``table``."""
+    return con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM {table}"
+                       " GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
