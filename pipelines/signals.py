@@ -51,11 +51,12 @@ def _score_once(
     workers: int | None,
     classifier: StanceClassifier | None = None,
 ) -> tuple[pl.DataFrame, int]:
-    """Stance for each row of ``frame`` (key, brand, platform, message_id, text, text_hash,
+    """Stance for each row of ``frame`` (key, brand, platform, message_id, text_hash,
     addressed_to_brand, replying_to_criticism), scoring only what ``state.stance_cache`` does
     not hold for this model version, brand terms and text; returns (key, stance, stance_score,
-    stance_cue) and how many rows were scored now. With a ``classifier`` the lexicon model's
-    judgement is one of its inputs and the classifier has the last word."""
+    stance_cue) and how many rows were scored now. Only the texts of the rows scored now are
+    read from ``staging.messages``. With a ``classifier`` the lexicon model's judgement is
+    one of its inputs and the classifier has the last word."""
     version = classifier.version if classifier is not None else MODEL_VERSION
     _create_stance_cache(con)
     hashes = {brand: _terms_hash(t) for brand, t in terms.items()}
@@ -74,6 +75,7 @@ def _score_once(
     con.unregister("_stance_keys")
     todo = keyed.join(cached.select("key"), on="key", how="anti")
     if todo.height:
+        todo = _with_texts(con, todo)
         fresh = score_stance_frame(
             todo.select("key", "brand", "text", "addressed_to_brand", "replying_to_criticism"),
             terms, model=model, workers=workers,
@@ -108,6 +110,19 @@ def _score_once(
     return pl.concat([cached, fresh.cast(cached.schema)]), todo.height
 
 
+def _with_texts(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each message's text from ``staging.messages``, in the same order."""
+    con.register("_text_keys", frame.select("key", "platform", "message_id"))
+    texts = con.sql(
+        """
+        SELECT k.key, m.text FROM _text_keys k
+        JOIN staging.messages m USING (platform, message_id)
+        """
+    ).pl()
+    con.unregister("_text_keys")
+    return frame.join(texts, on="key", how="left", maintain_order="left")
+
+
 def build_message_stance(
     con: duckdb.DuckDBPyConnection,
     terms_by_brand: Mapping[str, Sequence[str]],
@@ -135,9 +150,8 @@ def build_message_stance(
             FROM staging.message_brands WHERE relation <> 'by_brand'
             GROUP BY ALL
         )
-        SELECT row_number() OVER (ORDER BY c.brand, m.platform, m.message_id) AS key,
-               c.brand, m.platform, m.message_id, m.author_id, m.parent_id,
-               m.parent_author_id, m.thread_id, m.created_at, m.kind, m.text,
+        SELECT c.brand, m.platform, m.message_id, m.author_id, m.parent_id,
+               m.parent_author_id, m.thread_id, m.created_at, m.kind,
                hash(coalesce(m.text, '')) AS text_hash,
                c.addressed AS addressed_to_brand, c.direct
         FROM concerned c
@@ -145,7 +159,7 @@ def build_message_stance(
         ANTI JOIN staging.brand_accounts b
                ON b.brand = c.brand AND b.platform = m.platform AND b.account_id = m.author_id
         """
-    ).pl()
+    ).pl().with_row_index("key")  # texts are read only for the pairs judged now
     terms = {brand: list(t) for brand, t in terms_by_brand.items()}
     for brand in candidates["brand"].unique().to_list():
         terms.setdefault(brand, [brand, f"@{brand}"])
@@ -197,8 +211,9 @@ def build_message_stance(
             how="vertical_relaxed",
         )
     stance = judged.select(  # noqa: F841 (read by DuckDB below)
-        "brand", "platform", "message_id", "author_id", "parent_id", "thread_id", "created_at",
-        "kind", "text", "addressed_to_brand", "stance", "stance_score", "stance_cue",
+        "brand", "platform", "message_id", "author_id", "parent_id", "parent_author_id",
+        "thread_id", "created_at", "kind", "addressed_to_brand", "stance", "stance_score",
+        "stance_cue",
     ).with_columns(
         pl.lit(classifier.version if classifier is not None else MODEL_VERSION)
         .alias("stance_model")
@@ -223,10 +238,9 @@ def build_message_stance(
             SELECT r.brand, r.platform, r.message_id,
                    arg_max(c.message_id, c.created_at) AS defended_message_id
             FROM judged r
-            JOIN staging.messages m USING (platform, message_id)
             JOIN criticism c
               ON c.brand = r.brand AND c.platform = r.platform AND c.thread_id = r.thread_id
-             AND c.author_id = m.parent_author_id AND c.created_at <= r.created_at
+             AND c.author_id = r.parent_author_id AND c.created_at <= r.created_at
             WHERE r.stance = 'favor' AND r.author_id <> c.author_id
             GROUP BY ALL
         ),
@@ -243,8 +257,9 @@ def build_message_stance(
                j.stance = 'against' AS is_criticism,
                d.defended_message_id IS NOT NULL AS is_defense, d.defended_message_id,
                j.addressed_to_brand, j.kind, j.parent_id, j.thread_id, j.created_at,
-               left(j.text, {EXCERPT_CHARS}) AS excerpt
+               left(m.text, {EXCERPT_CHARS}) AS excerpt
         FROM judged j
+        JOIN staging.messages m USING (platform, message_id)
         LEFT JOIN defended d USING (brand, platform, message_id)
         """
     )
