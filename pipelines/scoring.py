@@ -68,9 +68,11 @@ def build_scores(
     }
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE marts.advocate_scores AS
+        CREATE OR REPLACE TEMP TABLE _scores AS
         WITH stance AS (
-            SELECT * FROM marts.message_stance WHERE created_at < $as_of::TIMESTAMPTZ
+            SELECT brand, platform, author_id, stance, is_defense, addressed_to_brand,
+                   created_at, excerpt
+            FROM marts.message_stance WHERE created_at < $as_of::TIMESTAMPTZ
         ),
         defenses AS (
             SELECT brand, platform, defender_id AS account_id, count(*) AS n,
@@ -283,7 +285,7 @@ def build_scores(
         """
         CREATE OR REPLACE TABLE marts.advocate_scores AS
         SELECT s.*, e.evidence_message_ids
-        FROM marts.advocate_scores s
+        FROM _scores s
         LEFT JOIN (
             SELECT brand, platform, account_id,
                    list(message_id ORDER BY evidence_rank) AS evidence_message_ids
@@ -292,6 +294,7 @@ def build_scores(
         ORDER BY brand, rank NULLS LAST, account_id
         """
     )
+    con.execute("DROP TABLE _scores")
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS marts.advocate_score_history AS
@@ -348,7 +351,7 @@ def _build_evidence(
                    ORDER BY e.priority, e.created_at DESC NULLS LAST, e.message_id
                ) AS evidence_rank
         FROM evidence e
-        SEMI JOIN marts.advocate_scores s USING (brand, platform, account_id)
+        SEMI JOIN _scores s USING (brand, platform, account_id)
         WHERE e.created_at IS NULL OR e.created_at < $as_of::TIMESTAMPTZ
         QUALIFY evidence_rank <= $per_account
         """,
