@@ -64,77 +64,65 @@ def build_graph_metrics(
     con: duckdb.DuckDBPyConnection, as_of: str, settings: ScoringSettings
 ) -> dict[str, int]:
     """``marts.account_graph_metrics``: PageRank, weighted in-degree, distinct engagers,
-    reciprocity and amplification received, per account."""
+    reciprocity and amplification received, per account. Everything comes from one pass
+    over ``staging.interactions``: one row per (actor, target) pair with its decayed weight,
+    how many of its engagements were shares or quotes, and whether the target engaged the
+    actor back."""
     kinds = list(settings.edge_weights)
     weights = [settings.edge_weights[k] for k in kinds]
     edges = con.execute(
         """
-        WITH w AS (SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::DOUBLE[]) AS kind_weight)
-        SELECT actor_key, target_key,
-               sum(w.kind_weight * pow(0.5, greatest(
-                   date_diff('second', coalesce(i.created_at, ?::TIMESTAMPTZ),
-                             ?::TIMESTAMPTZ) / 86400.0, 0) / ?)) AS weight
-        FROM staging.interactions i JOIN w USING (kind)
-        WHERE i.created_at IS NULL OR i.created_at < ?::TIMESTAMPTZ
-        GROUP BY ALL
+        WITH w AS (SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::DOUBLE[]) AS kind_weight),
+        pairs AS MATERIALIZED (
+            SELECT actor_key, target_key,
+                   sum(w.kind_weight * pow(0.5, greatest(
+                       date_diff('second', coalesce(i.created_at, ?::TIMESTAMPTZ),
+                                 ?::TIMESTAMPTZ) / 86400.0, 0) / ?)) AS weight,
+                   count(*) FILTER (WHERE kind IN ('share', 'quote')) AS amplifying
+            FROM staging.interactions i JOIN w USING (kind)
+            WHERE i.created_at IS NULL OR i.created_at < ?::TIMESTAMPTZ
+            GROUP BY ALL
+        )
+        SELECT p.*, r.actor_key IS NOT NULL AS engaged_back
+        FROM pairs p
+        LEFT JOIN pairs r ON r.actor_key = p.target_key AND r.target_key = p.actor_key
         """,
         [kinds, weights, as_of, as_of, settings.half_life_days, as_of],
     ).fetchnumpy()
     n_nodes = con.execute("SELECT count(*) FROM staging.accounts").fetchone()[0]
-    graph = engagement_graph(edges["actor_key"], edges["target_key"], edges["weight"], n_nodes)
+    src = edges["actor_key"].astype(np.int64)
+    dst = edges["target_key"].astype(np.int64)
+    graph = engagement_graph(src, dst, edges["weight"], n_nodes)
     pagerank = pagerank_array(
         graph, n_nodes, settings.pagerank_alpha, settings.pagerank_l1_tolerance,
         settings.pagerank_max_iter,
     )
-    weighted_in = np.bincount(
-        edges["target_key"].astype(np.int64), weights=edges["weight"], minlength=n_nodes
-    )
+    del graph
+    out_edges = np.bincount(src, minlength=n_nodes)
     node_metrics = pl.DataFrame(  # noqa: F841 (read by DuckDB below)
         {
             "account_key": np.arange(n_nodes, dtype=np.int64),
             "pagerank": pagerank,
-            "weighted_in_degree": weighted_in,
+            "pagerank_ratio": pagerank * n_nodes,
+            "weighted_in_degree": np.bincount(dst, weights=edges["weight"], minlength=n_nodes),
+            # engagers: distinct accounts engaging this one, any kind
+            "distinct_engagers": np.bincount(dst, minlength=n_nodes),
+            # share of the accounts this one engages that engage it back (Kwak et al. 2010)
+            "reciprocity": np.divide(
+                np.bincount(src, weights=edges["engaged_back"], minlength=n_nodes),
+                out_edges, out=np.zeros(n_nodes), where=out_edges > 0),
+            # shares and quotes of the account's own messages by others (Cha et al. 2010)
+            "amplification": np.bincount(
+                dst, weights=edges["amplifying"], minlength=n_nodes).astype(np.int64),
         }
     )
     con.execute(
         """
         CREATE OR REPLACE TABLE marts.account_graph_metrics AS
-        WITH pairs AS (
-            SELECT DISTINCT actor_key, target_key FROM staging.interactions
-            WHERE created_at IS NULL OR created_at < ?::TIMESTAMPTZ
-        ),
-        engagers AS (
-            SELECT target_key AS account_key, count(*) AS distinct_engagers
-            FROM pairs GROUP BY ALL
-        ),
-        reciprocity AS (
-            -- share of the accounts this one engages that engage it back (Kwak et al. 2010)
-            SELECT p.actor_key AS account_key,
-                   avg(CASE WHEN r.actor_key IS NULL THEN 0 ELSE 1 END) AS reciprocity
-            FROM pairs p
-            LEFT JOIN pairs r ON r.actor_key = p.target_key AND r.target_key = p.actor_key
-            GROUP BY ALL
-        ),
-        amplification AS (
-            -- shares and quotes of the account's own messages by others (Cha et al. 2010)
-            SELECT target_key AS account_key, count(*) AS amplification
-            FROM staging.interactions
-            WHERE kind IN ('share', 'quote')
-              AND (created_at IS NULL OR created_at < ?::TIMESTAMPTZ)
-            GROUP BY ALL
-        )
-        SELECT a.platform, a.account_id, a.account_key, n.pagerank,
-               n.pagerank * (SELECT count(*) FROM node_metrics) AS pagerank_ratio,
-               n.weighted_in_degree,
-               coalesce(e.distinct_engagers, 0) AS distinct_engagers,
-               coalesce(r.reciprocity, 0) AS reciprocity,
-               coalesce(m.amplification, 0) AS amplification
+        SELECT a.platform, a.account_id, a.account_key, n.pagerank, n.pagerank_ratio,
+               n.weighted_in_degree, n.distinct_engagers, n.reciprocity, n.amplification
         FROM staging.accounts a
         JOIN node_metrics n USING (account_key)
-        LEFT JOIN engagers e USING (account_key)
-        LEFT JOIN reciprocity r USING (account_key)
-        LEFT JOIN amplification m USING (account_key)
-        """,
-        [as_of, as_of],
+        """
     )
     return {"nodes": n_nodes, "edges": len(edges["weight"])}
