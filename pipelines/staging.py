@@ -108,12 +108,13 @@ def build_messages(con: duckdb.DuckDBPyConnection) -> None:
     resolve_threads(con)
 
 
-def resolve_threads(con: duckdb.DuckDBPyConnection) -> int:
+def resolve_threads(con: duckdb.DuckDBPyConnection, record: str | None = None) -> int:
     """Exports without a thread id (TWCS, generic CSV) only link each reply to its parent:
     give every such reply the root of its chain, the oldest ancestor present (or the first
     absent one). Pointer jumping: each round replaces every message's ancestor link by its
     ancestor's, doubling the distance covered, so a chain of depth d takes log2(d) rounds
-    over a narrow table. Returns how many thread ids changed."""
+    over a narrow table. Returns how many thread ids changed; with ``record`` (a table of
+    platform, message_id) the messages whose thread changed are added to it."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _up AS
@@ -135,6 +136,15 @@ def resolve_threads(con: duckdb.DuckDBPyConnection) -> int:
                     " FROM _up_next")
         if not moved:
             break
+    if record is not None:
+        con.execute(
+            f"""
+            INSERT INTO {record}
+            SELECT m.platform, m.message_id FROM staging.messages m
+            JOIN _up u USING (platform, message_id)
+            WHERE m.declared_thread_id IS NULL AND u.up <> m.thread_id
+            """
+        )
     changed = con.execute(
         """
         UPDATE staging.messages AS m SET thread_id = u.up
@@ -265,7 +275,8 @@ def _sql_literal(value: str) -> str:
 
 
 def build_message_brands(
-    con: duckdb.DuckDBPyConnection, brands: list[Brand] | None, scope: str | None = None
+    con: duckdb.DuckDBPyConnection, brands: list[Brand] | None, scope: str | None = None,
+    record: str | None = None,
 ) -> None:
     """Which brand each message is by (``by_brand``), speaks to (``addresses``: replies to,
     quotes or mentions a brand account), names (``keyword``) or sits under in a reply chain
@@ -273,7 +284,8 @@ def build_message_brands(
 
     With ``scope`` (a table of platform, message_id) only those messages' rows are added, to a
     table that holds everyone else's, and the reply chains are walked down from them and
-    their parents."""
+    their parents; with ``record`` (a table of platform, message_id) the messages given a
+    ``thread`` row by that walk are added to it."""
     messages = scoped("staging.messages", scope)
     direct = f"""
         WITH brand_acct AS (
@@ -359,6 +371,8 @@ def build_message_brands(
         if not added:
             break
         con.execute("INSERT INTO staging.message_brands SELECT *, 'thread' FROM _next")
+        if record is not None:
+            con.execute(f"INSERT INTO {record} SELECT DISTINCT platform, message_id FROM _next")
         con.execute("CREATE OR REPLACE TEMP TABLE _frontier AS SELECT * FROM _next")
     con.execute("DROP TABLE IF EXISTS _frontier")
     con.execute("DROP TABLE IF EXISTS _next")

@@ -9,7 +9,9 @@ or says, an account's handle, or which accounts are the brands', ``apply_new_loa
 and the caller rebuilds instead.
 
 Work tables (``_d_*`` for the new loads' rows, ``_aff_*`` for existing rows they touch) are
-temporary and dropped at the end.
+temporary and dropped at the end. One is kept for the caller: ``_changed_messages`` (platform,
+message_id), every message whose row or brand relations the fold-in added or changed, so
+that the marts built on them can be brought up to date for those alone.
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ def _apply_messages(con: duckdb.DuckDBPyConnection) -> None:
         FROM _d_messages n
         WHERE n.platform = s.platform AND n.message_id = s.quoted_id
           AND s.quoted_author_id IS NULL""")
-    resolve_threads(con)
+    resolve_threads(con, record="_changed_messages")
     # replies and quotes of accounts that had no row until now had no edge either
     for column in ("parent_author_id", "quoted_author_id"):
         con.execute(f"""
@@ -287,7 +289,7 @@ def _apply_message_brands(con: duckdb.DuckDBPyConnection, brands: list[Brand] | 
     con.execute("""
         DELETE FROM staging.message_brands b USING _aff_brand_messages a
         WHERE b.platform = a.platform AND b.message_id = a.message_id""")
-    build_message_brands(con, brands, scope="_aff_brand_messages")
+    build_message_brands(con, brands, scope="_aff_brand_messages", record="_changed_messages")
     lost = _first(con, """
         SELECT count(*) FROM _old_concerns o
         ANTI JOIN staging.message_brands b USING (platform, message_id, brand)""")
@@ -301,6 +303,8 @@ def apply_new_loads(
     why they cannot be folded in, in which case staging may be half updated and the caller
     must rebuild it."""
     con.execute("CREATE OR REPLACE TEMP TABLE _d_loads (load_id BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _changed_messages"
+                " (platform VARCHAR, message_id VARCHAR)")
     con.executemany("INSERT INTO _d_loads VALUES (?)", [[i] for i in load_ids])
     try:
         for table, query in (("_d_accounts", DECLARED_ACCOUNTS), ("_d_messages", LATEST_MESSAGES),
@@ -317,6 +321,8 @@ def apply_new_loads(
         _apply_interactions(con)
         if not _apply_message_brands(con, brands):
             return "a message no longer concerns a brand it concerned"
+        con.execute("INSERT INTO _changed_messages"
+                    " SELECT platform, message_id FROM _aff_brand_messages")
         return None
     finally:
         for table in _WORK_TABLES:

@@ -9,6 +9,11 @@ the staging code) and ``state.staged_files`` which load of each file it holds. T
 - a file it holds was loaded again with other content, the brands or the code changed, a new
   copy of a record changes what other rows depend on, or the last build stopped half way:
   staging is rebuilt from all of raw.
+
+Each change is numbered in ``state.staging_log`` (version, mode, when). A fold-in also lists
+the messages it added or changed in ``state.staging_changes`` (version, platform,
+message_id); a rebuild empties that list. A mart that remembers the version it was built
+from can then catch up on just those messages, or knows it must be built again.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ def _create_state(con: duckdb.DuckDBPyConnection) -> None:
                 " (inputs VARCHAR, built_at TIMESTAMPTZ)")
     con.execute("CREATE TABLE IF NOT EXISTS state.staged_files"
                 " (source_file VARCHAR, content_hash VARCHAR, load_id BIGINT)")
+    con.execute("CREATE TABLE IF NOT EXISTS state.staging_log"
+                " (version BIGINT, mode VARCHAR, logged_at TIMESTAMPTZ)")
+    con.execute("CREATE TABLE IF NOT EXISTS state.staging_changes"
+                " (version BIGINT, platform VARCHAR, message_id VARCHAR)")
 
 
 def _why_rebuild(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:
@@ -68,11 +77,29 @@ def _why_rebuild(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None
     return None
 
 
-def _record(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+def _record(con: duckdb.DuckDBPyConnection, fingerprint: str, mode: str) -> None:
     con.execute("DELETE FROM state.staged_files")
     con.execute("INSERT INTO state.staged_files"
                 " SELECT source_file, content_hash, load_id FROM raw.files")
+    version = con.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM state.staging_log").fetchone()[0]
+    con.execute("INSERT INTO state.staging_log VALUES (?, ?, now())", [version, mode])
+    if mode == "rebuilt":
+        con.execute("DELETE FROM state.staging_changes")
+    else:
+        con.execute("INSERT INTO state.staging_changes SELECT DISTINCT ?, platform, message_id"
+                    " FROM _changed_messages", [version])
     con.execute("INSERT INTO state.staging_built VALUES (?, now())", [fingerprint])
+
+
+def staging_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The number of staging's last change, None before the first."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables"
+                         " WHERE table_schema = 'state' AND table_name = 'staging_log'"
+                         ).fetchone()[0]
+    if not exists:
+        return None
+    return con.execute("SELECT max(version) FROM state.staging_log").fetchone()[0]
 
 
 def refresh_staging(
@@ -94,9 +121,11 @@ def refresh_staging(
     if reason is None:
         reason = apply_new_loads(con, brands, new_loads)
         if reason is None:
-            _record(con, fingerprint)
+            _record(con, fingerprint, "incremental")
+            con.execute("DROP TABLE _changed_messages")
             return StagingUpdate("incremental", f"{len(new_loads)} new file(s) folded in",
                                  staging_counts(con), len(new_loads))
+    con.execute("DROP TABLE IF EXISTS _changed_messages")
     counts = build_staging(con, brands)
-    _record(con, fingerprint)
+    _record(con, fingerprint, "rebuilt")
     return StagingUpdate("rebuilt", reason, counts)
