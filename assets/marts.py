@@ -11,12 +11,12 @@ from pipelines.scoring import build_scores
 from pipelines.settings import DEFAULT_SETTINGS
 from pipelines.signals import (
     build_defense_events,
-    build_message_stance,
     build_reciprocal_conversations,
     build_share_events,
     build_talk_back,
 )
 from pipelines.stance import MODEL_VERSION as LEXICON_VERSION
+from pipelines.stance_refresh import refresh_message_stance
 from pipelines.warehouse import duplicated_keys
 
 
@@ -35,7 +35,8 @@ def _count(con, sql: str) -> int:
     ],
     description="marts.message_stance: stance toward the brand (favor/against/neutral, "
     "-1..1) of every non-brand message that addresses or concerns it, with criticism and "
-    "defense flags.",
+    "defense flags. After a fold-in, only the threads of the changed messages are built "
+    "again.",
 )
 def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     brands = config.brands() or []
@@ -44,8 +45,8 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
         classifier = config.classifier()
         if classifier is None and config.stance_model == "classifier":
             context.log.warning("stance classifier not installed: using the lexicon model")
-        judged = build_message_stance(con, terms, workers=config.workers(),
-                                      classifier=classifier)
+        update = refresh_message_stance(con, terms, workers=config.workers(),
+                                        classifier=classifier)
         by_stance = dict(con.execute(
             "SELECT stance, count(*) FROM marts.message_stance GROUP BY ALL").fetchall())
         orphans = _count(con, """
@@ -55,7 +56,10 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
              AND c.message_id = d.defended_message_id AND c.stance = 'against'
             WHERE d.is_defense""")
     model = classifier.version if classifier is not None else f"lexicon {LEXICON_VERSION}"
-    yield dg.MaterializeResult(metadata={**judged, **by_stance, "stance_model": model})
+    yield dg.MaterializeResult(metadata={
+        "update": update.mode, "update_reason": update.reason, **update.counts, **by_stance,
+        "stance_model": model,
+    })
     yield dg.AssetCheckResult(check_name="no_orphan_defenses", passed=orphans == 0,
                               metadata={"orphans": orphans})
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import polars as pl
 
+from pipelines.staging import scoped
 from pipelines.stance import MODEL_VERSION, StanceModel, score_stance_frame
 from pipelines.stance_classifier import StanceClassifier
 
@@ -129,6 +130,7 @@ def build_message_stance(
     model: StanceModel | None = None,
     workers: int | None = None,
     classifier: StanceClassifier | None = None,
+    scope: str | None = None,
 ) -> dict[str, int]:
     """Judge the stance of each (message, brand) pair that matters.
 
@@ -140,14 +142,19 @@ def build_message_stance(
     that only sits in a thread about the brand, under no criticism, says nothing about the
     brand and is not judged. A pair already judged by a previous run (same text, brand terms,
     flags and model version) is not judged again. Returns how many pairs were judged and how
-    many were scored now."""
+    many were scored now.
+
+    With ``scope`` (a table of platform, message_id) only those messages' rows are replaced.
+    A row depends on its own message, its parent and the criticisms in its thread, so a
+    scope must hold whole threads, and the children of its messages
+    (``pipelines.stance_refresh`` builds one)."""
     candidates = con.sql(
-        """
+        f"""
         WITH concerned AS (
             SELECT platform, message_id, brand,
                    bool_or(relation = 'addresses') AS addressed,
                    bool_or(relation IN ('addresses', 'keyword')) AS direct
-            FROM staging.message_brands WHERE relation <> 'by_brand'
+            FROM {scoped("staging.message_brands", scope)} WHERE relation <> 'by_brand'
             GROUP BY ALL
         )
         SELECT c.brand, m.platform, m.message_id, m.author_id, m.parent_id,
@@ -155,7 +162,7 @@ def build_message_stance(
                hash(coalesce(m.text, '')) AS text_hash,
                c.addressed AS addressed_to_brand, c.direct
         FROM concerned c
-        JOIN staging.messages m USING (platform, message_id)
+        JOIN {scoped("staging.messages", scope)} m USING (platform, message_id)
         ANTI JOIN staging.brand_accounts b
                ON b.brand = c.brand AND b.platform = m.platform AND b.account_id = m.author_id
         """
@@ -218,9 +225,15 @@ def build_message_stance(
         pl.lit(classifier.version if classifier is not None else MODEL_VERSION)
         .alias("stance_model")
     )
+    if scope is None:
+        write = "CREATE OR REPLACE TABLE marts.message_stance AS"
+    else:
+        con.execute(f"""DELETE FROM marts.message_stance s USING {scope} x
+                        WHERE s.platform = x.platform AND s.message_id = x.message_id""")
+        write = "INSERT INTO marts.message_stance BY NAME"
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE marts.message_stance AS
+        {write}
         WITH judged AS (SELECT * FROM stance),
         criticism AS (
             SELECT * FROM judged WHERE stance = 'against'
