@@ -32,6 +32,8 @@ def _count(con, sql: str) -> int:
     check_specs=[
         dg.AssetCheckSpec("no_orphan_defenses", asset="message_stance",
                           description="every defense points at a criticism in the table"),
+        dg.AssetCheckSpec("unique_stance_keys", asset="message_stance",
+                          description="one row per (brand, platform, message_id)"),
     ],
     description="marts.message_stance: stance toward the brand (favor/against/neutral, "
     "-1..1) of every non-brand message that addresses or concerns it, with criticism and "
@@ -55,6 +57,7 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
               ON c.brand = d.brand AND c.platform = d.platform
              AND c.message_id = d.defended_message_id AND c.stance = 'against'
             WHERE d.is_defense""")
+        dupes = duplicated_keys(con, "marts.message_stance", "brand, platform, message_id")
     model = classifier.version if classifier is not None else f"lexicon {LEXICON_VERSION}"
     yield dg.MaterializeResult(metadata={
         "update": update.mode, "update_reason": update.reason, **update.counts, **by_stance,
@@ -62,6 +65,8 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     })
     yield dg.AssetCheckResult(check_name="no_orphan_defenses", passed=orphans == 0,
                               metadata={"orphans": orphans})
+    yield dg.AssetCheckResult(check_name="unique_stance_keys", passed=dupes == 0,
+                              metadata={"duplicated_keys": dupes})
 
 
 @dg.asset(

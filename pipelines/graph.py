@@ -67,7 +67,8 @@ def build_graph_metrics(
     reciprocity and amplification received, per account. Everything comes from one pass
     over ``staging.interactions``: one row per (actor, target) pair with its decayed weight,
     how many of its engagements were shares or quotes, and whether the target engaged the
-    actor back."""
+    actor back. A kind of engagement left out of ``settings.edge_weights`` is not part of
+    the graph at all: it counts toward none of these."""
     kinds = list(settings.edge_weights)
     weights = [settings.edge_weights[k] for k in kinds]
     edges = con.execute(

@@ -146,8 +146,8 @@ def build_message_stance(
 
     With ``scope`` (a table of platform, message_id) only those messages' rows are replaced.
     A row depends on its own message, its parent and the criticisms in its thread, so a
-    scope must hold whole threads, and the children of its messages
-    (``pipelines.stance_refresh`` builds one)."""
+    scope must hold whole threads, with the threads of its messages' parents and children,
+    and so on until no thread is added (``pipelines.stance_refresh`` builds one)."""
     candidates = con.sql(
         f"""
         WITH concerned AS (
@@ -208,7 +208,10 @@ def build_message_stance(
         ).unique(),
         on=["platform", "brand", "thread_id", "parent_author_id"], how="semi",
     ).filter(pl.col("author_id") != pl.col("parent_author_id"))
-    around = pl.concat([under_parent, to_critic]).unique("key")
+    # a critic's own follow-up stays one, even when its export names someone else as the
+    # author of what it answers
+    around = pl.concat([under_parent, to_critic]).unique("key").join(
+        follow_ups.select("key"), on="key", how="anti")
     if around.height:
         second = judge(around, replying=True)
         judged = judged.update(second, on="key")
@@ -247,9 +250,11 @@ def build_message_stance(
         ),
         defended_critic AS (
             -- a favourable reply to the critic elsewhere in the same thread: the latest
-            -- criticism that critic made there before the reply
+            -- criticism that critic made there before the reply (of two at the same time,
+            -- the greater id, so that every build picks the same one)
             SELECT r.brand, r.platform, r.message_id,
-                   arg_max(c.message_id, c.created_at) AS defended_message_id
+                   first(c.message_id ORDER BY c.created_at DESC, c.message_id DESC)
+                       AS defended_message_id
             FROM judged r
             JOIN criticism c
               ON c.brand = r.brand AND c.platform = r.platform AND c.thread_id = r.thread_id

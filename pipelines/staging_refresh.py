@@ -13,7 +13,9 @@ the staging code) and ``state.staged_files`` which load of each file it holds. T
 Each change is numbered in ``state.staging_log`` (version, mode, when). A fold-in also lists
 the messages it added or changed in ``state.staging_changes`` (version, platform,
 message_id); a rebuild empties that list. A mart that remembers the version it was built
-from can then catch up on just those messages, or knows it must be built again.
+from can then catch up on just those messages, or knows it must be built again. Its one
+reader, ``pipelines.stance_refresh``, trims the list once it has caught up: a second reader
+would have to trim only what both have read.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def _record(con: duckdb.DuckDBPyConnection, fingerprint: str, mode: str) -> None
 
 
 def staging_version(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The number of staging's last change, None before the first."""
+    """The number of staging's last change; None when staging keeps no log of its changes
+    (built before there was one, or by ``build_staging`` directly)."""
     exists = con.execute("SELECT count(*) FROM information_schema.tables"
                          " WHERE table_schema = 'state' AND table_name = 'staging_log'"
                          ).fetchone()[0]
@@ -119,7 +122,7 @@ def refresh_staging(
     # From here on staging is being changed: a run that stops half way is rebuilt next time.
     con.execute("DELETE FROM state.staging_built")
     if reason is None:
-        reason = apply_new_loads(con, brands, new_loads)
+        reason = apply_new_loads(con, brands, new_loads)  # leaves _changed_messages
         if reason is None:
             _record(con, fingerprint, "incremental")
             con.execute("DROP TABLE _changed_messages")

@@ -71,6 +71,11 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str,
     built = rows[0] if rows else None
     if built is None or not _table_exists(con, "marts", "message_stance"):
         return "rebuilt", "first build (or the last one stopped half way)", None
+    if built[0] is None:
+        return "rebuilt", "the last build was made from staging without a version", None
+    staging_done = con.execute("SELECT count(*) FROM state.staging_built").fetchall()[0][0]
+    if not staging_done:
+        return "rebuilt", "staging's last update stopped half way", None
     if built[1] != fingerprint:
         return "rebuilt", "the stance model, brand terms or stance code changed", None
     if built[0] == current:

@@ -25,7 +25,8 @@ def test_job_covers_every_layer_in_order():
 def test_asset_checks_guard_the_marts():
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert {"unique_message_keys", "no_orphan_defenses", "scores_not_empty",
-            "unique_score_keys", "brand_accounts_not_scored", "unique_daily_keys"} <= checks
+            "unique_score_keys", "brand_accounts_not_scored", "unique_daily_keys",
+            "unique_stance_keys"} <= checks
 
 
 def test_nightly_schedule_runs_yesterday_at_two():
