@@ -97,18 +97,23 @@ def _split_lines(path: Path, parts: int, rng: random.Random, out: Path) -> list[
     return paths
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_sample_dealt_into_files_in_random_order_folds_in_like_a_rebuild(tmp_path, seed):
-    """The sample's rows dealt at random into 12 files and loaded one by one: replies arrive
-    before their parents, shares before what they share, handles after their mentions."""
-    rng = random.Random(seed)
+def deal_sample(parts: int, rng: random.Random, out: Path) -> list[Path]:
+    """Each sample file's rows dealt at random into ``parts`` files, all shuffled: replies
+    arrive before their parents, shares before what they share, handles after mentions."""
     files = []
     for source in sorted(SAMPLE_DIR.iterdir()):
         if source.suffix == ".csv" and not source.name.startswith("_"):
-            files += _split_csv(source, 4, rng, tmp_path)
+            files += _split_csv(source, parts, rng, out)
         elif source.suffix == ".jsonl":
-            files += _split_lines(source, 4, rng, tmp_path)
+            files += _split_lines(source, parts, rng, out)
     rng.shuffle(files)
+    return files
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sample_dealt_into_files_in_random_order_folds_in_like_a_rebuild(tmp_path, seed):
+    """The sample's rows dealt at random into 12 files and loaded one by one."""
+    files = deal_sample(4, random.Random(seed), tmp_path)
     brands = load_brands(SAMPLE_DIR / "brands.toml")
     con = duckdb.connect()
     modes = []

@@ -28,8 +28,7 @@ from tests.test_staging_incremental import (
     HANDLES,
     _message,
     _parsed,
-    _split_csv,
-    _split_lines,
+    deal_sample,
 )
 
 TERMS = {ACME.name: ACME.terms()}
@@ -59,14 +58,7 @@ def _refresh(con, brands, terms):
 
 
 def test_sample_dealt_into_files_catches_up_like_a_full_build(tmp_path):
-    rng = random.Random(3)
-    files = []
-    for source in sorted(SAMPLE_DIR.iterdir()):
-        if source.suffix == ".csv" and not source.name.startswith("_"):
-            files += _split_csv(source, 3, rng, tmp_path)
-        elif source.suffix == ".jsonl":
-            files += _split_lines(source, 3, rng, tmp_path)
-    rng.shuffle(files)
+    files = deal_sample(3, random.Random(3), tmp_path)
     brands = load_brands(SAMPLE_DIR / "brands.toml")
     terms = {b.name: b.terms() for b in brands}
     con = duckdb.connect()
