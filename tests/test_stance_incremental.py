@@ -11,11 +11,10 @@ from __future__ import annotations
 import random
 
 import duckdb
-import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from pipelines.brands import Brand, load_brands
+from pipelines.brands import load_brands
 from pipelines.formats import parse_file
 from pipelines.signals import build_message_stance
 from pipelines.staging import build_staging
@@ -208,17 +207,15 @@ def test_random_threads_catch_up_like_a_full_build(files):
         _assert_same_as_full_build(con, TERMS)
 
 
-@pytest.mark.parametrize("brand", [Brand(name="Acme", keywords=("acme",),
-                                         accounts={"twitter": ("acme",)})])
-def test_a_run_that_stopped_half_way_rebuilds(brand):
+def test_a_run_that_stopped_half_way_rebuilds():
     con = duckdb.connect()
     create_raw_schema(con)
     _load(con, _parsed("a", ACCOUNTS, [_message("1", "3", text=CRITICISM)]))
     con.execute("DELETE FROM state.stance_built")  # as a failed build leaves it
     store_parsed_file(con, _parsed("b", messages=[_message("2", "2", parent="1",
                                                            text=DEFENSE)]), "b", 0)
-    assert refresh_staging(con, [brand]).mode == "incremental"
-    update = refresh_message_stance(con, {brand.name: brand.terms()}, workers=1)
+    assert refresh_staging(con, [ACME]).mode == "incremental"
+    update = refresh_message_stance(con, TERMS, workers=1)
     assert update.mode == "rebuilt" and "half way" in update.reason
 
 
