@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.checks import unique_keys
 from pipelines.daily import refresh_daily_activity
 from pipelines.graph import build_graph_metrics
 from pipelines.movement import build_movement
@@ -17,7 +18,6 @@ from pipelines.signals import (
 )
 from pipelines.stance import MODEL_VERSION as LEXICON_VERSION
 from pipelines.stance_refresh import refresh_message_stance
-from pipelines.warehouse import duplicated_keys
 
 
 def _count(con, sql: str) -> int:
@@ -57,7 +57,8 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
               ON c.brand = d.brand AND c.platform = d.platform
              AND c.message_id = d.defended_message_id AND c.stance = 'against'
             WHERE d.is_defense""")
-        dupes = duplicated_keys(con, "marts.message_stance", "brand, platform, message_id")
+        unique = unique_keys(con, "unique_stance_keys", "marts.message_stance",
+                             "brand, platform, message_id")
     model = classifier.version if classifier is not None else f"lexicon {LEXICON_VERSION}"
     yield dg.MaterializeResult(metadata={
         "update": update.mode, "update_reason": update.reason, **update.counts, **by_stance,
@@ -65,8 +66,7 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     })
     yield dg.AssetCheckResult(check_name="no_orphan_defenses", passed=orphans == 0,
                               metadata={"orphans": orphans})
-    yield dg.AssetCheckResult(check_name="unique_stance_keys", passed=dupes == 0,
-                              metadata={"duplicated_keys": dupes})
+    yield unique
 
 
 @dg.asset(
@@ -127,10 +127,10 @@ def daily_activity(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
         changed = refresh_daily_activity(con)
         rows = _count(con, "SELECT count(*) FROM marts.daily_activity")
-        dupes = duplicated_keys(con, "marts.daily_activity", "brand, platform, account_id, day")
+        unique = unique_keys(con, "unique_daily_keys", "marts.daily_activity",
+                             "brand, platform, account_id, day")
     yield dg.MaterializeResult(metadata={**changed, "rows": rows})
-    yield dg.AssetCheckResult(check_name="unique_daily_keys", passed=dupes == 0,
-                              metadata={"duplicated_keys": dupes})
+    yield unique
 
 
 @dg.asset(
@@ -172,13 +172,13 @@ def advocate_scores(context: dg.AssetExecutionContext, config: AdvocatesConfig):
         ).fetchall()) if build_movement(con, as_of_date, DEFAULT_SETTINGS) else {}
         roles = dict(con.execute(
             "SELECT role, count(*) FROM marts.advocate_scores GROUP BY ALL").fetchall())
-        dupes = duplicated_keys(con, "marts.advocate_scores", "brand, platform, account_id")
+        unique = unique_keys(con, "unique_score_keys", "marts.advocate_scores",
+                             "brand, platform, account_id")
         self_scored = _count(con, """SELECT count(*) FROM marts.advocate_scores
             SEMI JOIN staging.brand_accounts USING (brand, platform, account_id)""")
     yield dg.MaterializeResult(metadata={"accounts_scored": rows, **roles, **moved})
     yield dg.AssetCheckResult(check_name="scores_not_empty", passed=rows > 0,
                               metadata={"rows": rows})
-    yield dg.AssetCheckResult(check_name="unique_score_keys", passed=dupes == 0,
-                              metadata={"duplicated_keys": dupes})
+    yield unique
     yield dg.AssetCheckResult(check_name="brand_accounts_not_scored", passed=self_scored == 0,
                               metadata={"brand_rows": self_scored})

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from assets.checks import unique_keys
 from pipelines.partitions import daily_partitions
 from pipelines.resources import AdvocatesConfig
 from pipelines.staging_refresh import refresh_staging
-from pipelines.warehouse import duplicated_keys
 
 UNIQUE_MESSAGES = "unique_message_keys"
 UNIQUE_ACCOUNTS = "unique_account_keys"
@@ -29,8 +29,10 @@ UNIQUE_ACCOUNTS = "unique_account_keys"
 def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     with config.connect() as con:
         update = refresh_staging(con, config.brands())
-        dup_messages = duplicated_keys(con, "staging.messages", "platform, message_id")
-        dup_accounts = duplicated_keys(con, "staging.accounts", "platform, account_id")
+        checks = [
+            unique_keys(con, UNIQUE_MESSAGES, "staging.messages", "platform, message_id"),
+            unique_keys(con, UNIQUE_ACCOUNTS, "staging.accounts", "platform, account_id"),
+        ]
         brands_found = con.execute(
             "SELECT count(DISTINCT brand) FROM staging.brand_accounts"
         ).fetchone()[0]
@@ -42,7 +44,4 @@ def staging_tables(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     yield dg.MaterializeResult(
         metadata={**update.counts, "brands_found": brands_found, "update": update.mode,
                   "update_reason": update.reason})
-    yield dg.AssetCheckResult(check_name=UNIQUE_MESSAGES, passed=dup_messages == 0,
-                              metadata={"duplicated_keys": dup_messages})
-    yield dg.AssetCheckResult(check_name=UNIQUE_ACCOUNTS, passed=dup_accounts == 0,
-                              metadata={"duplicated_keys": dup_accounts})
+    yield from checks

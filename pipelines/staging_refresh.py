@@ -20,32 +20,18 @@ would have to trim only what both have read.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from pathlib import Path
-
 import duckdb
 
 from pipelines.brands import Brand
+from pipelines.refresh import Update, inputs_fingerprint, table_exists
 from pipelines.staging import STAGING_TABLES, build_staging, staging_counts
 from pipelines.staging_delta import apply_new_loads
 
 
-@dataclass(frozen=True)
-class StagingUpdate:
-    mode: str  # 'unchanged' | 'incremental' | 'rebuilt'
-    reason: str
-    counts: dict[str, int]
-    loads_folded: int = 0
-
-
 def staging_fingerprint(brands: list[Brand] | None) -> str:
     """The brand configuration and the code staging is built by."""
-    digest = hashlib.sha1(repr(sorted(brands or [], key=lambda b: b.name)).encode())
-    here = Path(__file__).parent
-    for module in ("staging.py", "staging_delta.py", "brands.py"):
-        digest.update((here / module).read_bytes())
-    return digest.hexdigest()
+    return inputs_fingerprint(sorted(brands or [], key=lambda b: b.name),
+                              ("staging.py", "staging_delta.py", "brands.py"))
 
 
 def _create_state(con: duckdb.DuckDBPyConnection) -> None:
@@ -97,17 +83,14 @@ def _record(con: duckdb.DuckDBPyConnection, fingerprint: str, mode: str) -> None
 def staging_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The number of staging's last change; None when staging keeps no log of its changes
     (built before there was one, or by ``build_staging`` directly)."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables"
-                         " WHERE table_schema = 'state' AND table_name = 'staging_log'"
-                         ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "state", "staging_log"):
         return None
     return con.execute("SELECT max(version) FROM state.staging_log").fetchone()[0]
 
 
 def refresh_staging(
     con: duckdb.DuckDBPyConnection, brands: list[Brand] | None
-) -> StagingUpdate:
+) -> Update:
     """Bring staging up to date with raw (see the module's docstring)."""
     _create_state(con)
     fingerprint = staging_fingerprint(brands)
@@ -118,7 +101,7 @@ def refresh_staging(
             "SELECT load_id FROM raw.files ANTI JOIN state.staged_files USING (source_file)"
             " ORDER BY load_id").fetchall()]
         if not new_loads:
-            return StagingUpdate("unchanged", "no file is new or changed", staging_counts(con))
+            return Update("unchanged", "no file is new or changed", staging_counts(con))
     # From here on staging is being changed: a run that stops half way is rebuilt next time.
     con.execute("DELETE FROM state.staging_built")
     if reason is None:
@@ -126,9 +109,9 @@ def refresh_staging(
         if reason is None:
             _record(con, fingerprint, "incremental")
             con.execute("DROP TABLE _changed_messages")
-            return StagingUpdate("incremental", f"{len(new_loads)} new file(s) folded in",
-                                 staging_counts(con), len(new_loads))
+            return Update("incremental", f"{len(new_loads)} new file(s) folded in",
+                          staging_counts(con))
     con.execute("DROP TABLE IF EXISTS _changed_messages")
     counts = build_staging(con, brands)
     _record(con, fingerprint, "rebuilt")
-    return StagingUpdate("rebuilt", reason, counts)
+    return Update("rebuilt", reason, counts)

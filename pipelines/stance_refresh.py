@@ -21,13 +21,11 @@ compare with a full build.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
+from pipelines.refresh import Update, inputs_fingerprint, table_exists
 from pipelines.signals import build_message_stance
 from pipelines.staging_refresh import staging_version
 from pipelines.stance import MODEL_VERSION, StanceModel
@@ -36,30 +34,14 @@ from pipelines.stance_classifier import StanceClassifier
 SCOPE_ROUNDS = 20  # thread-to-linked-thread expansions before building everything instead
 
 
-@dataclass(frozen=True)
-class StanceUpdate:
-    mode: str  # 'unchanged' | 'incremental' | 'rebuilt'
-    reason: str
-    counts: dict[str, int]
-
-
 def stance_fingerprint(
     terms_by_brand: Mapping[str, Sequence[str]], classifier: StanceClassifier | None
 ) -> str:
     """The model, the brand terms and the code the mart is built with."""
     version = classifier.version if classifier is not None else MODEL_VERSION
     terms = sorted((brand, sorted(t)) for brand, t in terms_by_brand.items())
-    digest = hashlib.sha1(repr((version, terms)).encode())
-    here = Path(__file__).parent
-    for module in ("signals.py", "stance.py", "stance_refresh.py"):
-        digest.update((here / module).read_bytes())
-    return digest.hexdigest()
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND"
-        " table_name = ?", [schema, table]).fetchall()[0][0] > 0
+    return inputs_fingerprint((version, terms),
+                              ("signals.py", "stance.py", "stance_refresh.py"))
 
 
 def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str,
@@ -69,7 +51,7 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str,
         return "rebuilt", "staging keeps no version log", None
     rows = con.execute("SELECT staging_version, inputs FROM state.stance_built").fetchall()
     built = rows[0] if rows else None
-    if built is None or not _table_exists(con, "marts", "message_stance"):
+    if built is None or not table_exists(con, "marts", "message_stance"):
         return "rebuilt", "first build (or the last one stopped half way)", None
     if built[0] is None:
         return "rebuilt", "the last build was made from staging without a version", None
@@ -151,7 +133,7 @@ def refresh_message_stance(
     model: StanceModel | None = None,
     workers: int | None = None,
     classifier: StanceClassifier | None = None,
-) -> StanceUpdate:
+) -> Update:
     """Bring ``marts.message_stance`` up to date with staging (see the module docstring)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS state")
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
@@ -162,7 +144,7 @@ def refresh_message_stance(
     mode, reason, since = _plan(con, fingerprint, current)
     counts = {"messages_judged": 0, "scored_this_run": 0, "messages_in_scope": 0}
     if mode == "unchanged":
-        return StanceUpdate(mode, reason, counts)
+        return Update(mode, reason, counts)
     # From here on the mart is being changed: a run that stops half way rebuilds it next time.
     con.execute("DELETE FROM state.stance_built")
     scope = None
@@ -179,4 +161,4 @@ def refresh_message_stance(
     con.execute("INSERT INTO state.stance_built VALUES (?, ?, now())", [current, fingerprint])
     if current is not None:
         con.execute("DELETE FROM state.staging_changes WHERE version <= ?", [current])
-    return StanceUpdate(mode, reason, counts)
+    return Update(mode, reason, counts)
