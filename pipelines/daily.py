@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.sql_time import utc_day
+
 DAILY_COLUMNS = """
     brand VARCHAR, platform VARCHAR, account_id VARCHAR, day DATE,
     messages_about_brand BIGINT, messages_to_brand BIGINT, favor_messages BIGINT,
     criticisms BIGINT, defenses BIGINT, shares BIGINT
 """
-DAILY_COUNTS = """
+DAILY_COUNTS = f"""
     WITH said AS (
-        SELECT brand, platform, author_id AS account_id, created_at::DATE AS day,
+        SELECT brand, platform, author_id AS account_id, {utc_day('created_at')} AS day,
                count(*) AS messages_about_brand,
                count(*) FILTER (WHERE addressed_to_brand) AS messages_to_brand,
                count(*) FILTER (WHERE stance = 'favor' AND NOT is_defense) AS favor_messages,
@@ -32,7 +34,7 @@ DAILY_COUNTS = """
         GROUP BY ALL
     ),
     shared AS (
-        SELECT brand, platform, account_id, created_at::DATE AS day, count(*) AS shares
+        SELECT brand, platform, account_id, {utc_day('created_at')} AS day, count(*) AS shares
         FROM marts.share_events WHERE created_at IS NOT NULL
         GROUP BY ALL
     )

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.settings import ScoringSettings
+from pipelines.sql_time import decay
 
 
 def engagement_graph(
@@ -72,23 +73,24 @@ def build_graph_metrics(
     kinds = list(settings.edge_weights)
     weights = [settings.edge_weights[k] for k in kinds]
     edges = con.execute(
-        """
-        WITH w AS (SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::DOUBLE[]) AS kind_weight),
+        f"""
+        WITH w AS (SELECT unnest($kinds::VARCHAR[]) AS kind,
+                          unnest($weights::DOUBLE[]) AS kind_weight),
         pairs AS MATERIALIZED (
             SELECT actor_key, target_key,
-                   sum(w.kind_weight * pow(0.5, greatest(
-                       date_diff('second', coalesce(i.created_at, ?::TIMESTAMPTZ),
-                                 ?::TIMESTAMPTZ) / 86400.0, 0) / ?)) AS weight,
+                   sum(w.kind_weight * {decay("coalesce(i.created_at, $as_of::TIMESTAMPTZ)",
+                                              "$as_of::TIMESTAMPTZ", "$half_life")}) AS weight,
                    count(*) FILTER (WHERE kind IN ('share', 'quote')) AS amplifying
             FROM staging.interactions i JOIN w USING (kind)
-            WHERE i.created_at IS NULL OR i.created_at < ?::TIMESTAMPTZ
+            WHERE i.created_at IS NULL OR i.created_at < $as_of::TIMESTAMPTZ
             GROUP BY ALL
         )
         SELECT p.*, r.actor_key IS NOT NULL AS engaged_back
         FROM pairs p
         LEFT JOIN pairs r ON r.actor_key = p.target_key AND r.target_key = p.actor_key
         """,
-        [kinds, weights, as_of, as_of, settings.half_life_days, as_of],
+        {"kinds": kinds, "weights": weights, "as_of": as_of,
+         "half_life": settings.half_life_days},
     ).fetchnumpy()
     n_nodes = con.execute("SELECT count(*) FROM staging.accounts").fetchone()[0]
     src = edges["actor_key"].astype(np.int64)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.settings import ScoringSettings
+from pipelines.sql_time import decay
 
 ROLES = ("champion", "advocate", "influencer", "detractor", "casual")
 
@@ -26,10 +27,7 @@ ROLES = ("champion", "advocate", "influencer", "detractor", "casual")
 def _decay(column: str) -> str:
     """SQL for the recency weight of an event at ``column``: 1 at the as-of date, halving
     every half-life before it ($as_of and $half_life are bound parameters)."""
-    return (
-        f"pow(0.5, greatest(date_diff('second', {column}, $as_of::TIMESTAMPTZ) / 86400.0, 0)"
-        " / $half_life)"
-    )
+    return decay(column, "$as_of::TIMESTAMPTZ", "$half_life")
 
 
 def build_scores(

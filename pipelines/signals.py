@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import polars as pl
 
+from pipelines.sql_time import whole_minutes_between
 from pipelines.staging import scoped
 from pipelines.stance import MODEL_VERSION, StanceModel, score_stance_frame
 from pipelines.stance_classifier import StanceClassifier
@@ -364,15 +365,6 @@ def build_reciprocal_conversations(con: duckdb.DuckDBPyConnection) -> None:
         WITH brand_acct AS (
             SELECT brand, platform, account_id FROM staging.brand_accounts WHERE role = 'brand'
         ),
-        to_brand AS (
-            -- the account's messages that speak to the brand: replies to it, mentions of it
-            SELECT DISTINCT mb.brand, m.platform, m.thread_id, m.author_id AS account_id,
-                   m.message_id, m.created_at, m.url, m.text
-            FROM staging.message_brands mb
-            JOIN staging.messages m USING (platform, message_id)
-            ANTI JOIN brand_acct x ON x.platform = m.platform AND x.account_id = m.author_id
-            WHERE mb.relation = 'addresses'
-        ),
         from_brand AS (
             SELECT b.brand, m.platform, m.thread_id, m.parent_author_id AS account_id,
                    m.message_id, m.created_at
@@ -382,26 +374,42 @@ def build_reciprocal_conversations(con: duckdb.DuckDBPyConnection) -> None:
                    ON x.platform = m.platform AND x.account_id = m.parent_author_id
             WHERE m.parent_author_id IS NOT NULL
         ),
-        account_side AS (
-            SELECT brand, platform, thread_id, account_id, count(*) AS account_turns,
-                   min(created_at) AS first_at, max(created_at) AS last_at,
-                   arg_max(message_id, created_at) AS last_account_message_id,
-                   arg_max(url, created_at) AS last_account_url,
-                   left(arg_max(text, created_at), 160) AS last_account_excerpt
-            FROM to_brand GROUP BY ALL
-        ),
         brand_side AS (
             SELECT brand, platform, thread_id, account_id, count(*) AS brand_turns,
                    min(created_at) AS first_at, max(created_at) AS last_at
             FROM from_brand GROUP BY ALL
+        ),
+        to_brand AS (
+            -- the account's messages that speak to the brand (replies to it, mentions of
+            -- it), in threads where the brand answered that account
+            SELECT DISTINCT mb.brand, m.platform, m.thread_id, m.author_id AS account_id,
+                   m.message_id, m.created_at
+            FROM staging.message_brands mb
+            JOIN staging.messages m USING (platform, message_id)
+            SEMI JOIN brand_side b
+                   ON b.brand = mb.brand AND b.platform = m.platform
+                  AND b.thread_id = m.thread_id AND b.account_id = m.author_id
+            ANTI JOIN brand_acct x ON x.platform = m.platform AND x.account_id = m.author_id
+            WHERE mb.relation = 'addresses'
+        ),
+        account_side AS (
+            SELECT brand, platform, thread_id, account_id, count(*) AS account_turns,
+                   min(created_at) AS first_at, max(created_at) AS last_at,
+                   -- the latest; of two at the same time, the greater id
+                   first(message_id ORDER BY created_at DESC, message_id DESC)
+                       AS last_account_message_id
+            FROM to_brand GROUP BY ALL
         )
         SELECT a.brand, a.platform, a.account_id, a.thread_id,
                a.account_turns, b.brand_turns, a.account_turns + b.brand_turns AS turns,
                least(a.first_at, b.first_at) AS first_at,
                greatest(a.last_at, b.last_at) AS last_at,
-               a.last_account_message_id, a.last_account_url, a.last_account_excerpt
+               a.last_account_message_id, m.url AS last_account_url,
+               left(m.text, 160) AS last_account_excerpt
         FROM account_side a
         JOIN brand_side b USING (brand, platform, thread_id, account_id)
+        JOIN staging.messages m
+          ON m.platform = a.platform AND m.message_id = a.last_account_message_id
         """
     )
 
@@ -410,7 +418,7 @@ def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     """Reciprocity in practice: for each account, its latest message to the brand (a reply to
     or a mention of a brand account) and whether any brand account answered it."""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TABLE marts.talk_back AS
         WITH latest AS (
             SELECT s.brand, s.platform, s.author_id AS account_id,
@@ -429,7 +437,8 @@ def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
         )
         SELECT l.brand, l.platform, l.account_id, l.message_id, l.created_at,
                s.stance, s.excerpt, m.url,
-               round(date_diff('minute', l.created_at, CAST(? AS TIMESTAMPTZ)) / 1440.0, 1)
+               round({whole_minutes_between("l.created_at", "CAST(? AS TIMESTAMPTZ)")}
+                     / 1440.0, 1)
                    AS waiting_days
         FROM latest l
         JOIN marts.message_stance s USING (brand, platform, message_id)
