@@ -1,0 +1,95 @@
+"""The file registry (``raw.files``): what a run reads again, and what it leaves unread."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+
+from pipelines import warehouse
+from pipelines.formats.detect import parse_file
+from pipelines.warehouse import load_files
+
+HEADER = ("platform,record_type,id,author_id,author_handle,author_followers,created_at,text,"
+          "parent_id,quoted_id,target_id,target_author_id\n")
+ROW = "benchnet,post,{id},u1,user1,10,2026-10-30T10:00:00Z,{text},,,,\n"
+
+
+@pytest.fixture()
+def counted(monkeypatch):
+    """Counts of files hashed and parsed."""
+    counts = {"hashed": 0, "parsed": 0}
+    real_hash = warehouse.file_hash
+
+    def hashing(path, *args):
+        counts["hashed"] += 1
+        return real_hash(path, *args)
+
+    def parsing(path):
+        counts["parsed"] += 1
+        return parse_file(path)
+
+    monkeypatch.setattr(warehouse, "file_hash", hashing)
+    counts["parse"] = parsing
+    return counts
+
+
+def _write(path, texts, mtime_ns=None):
+    path.write_text(HEADER + "".join(ROW.format(id=i + 1, text=t) for i, t in enumerate(texts)))
+    if mtime_ns is not None:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def _messages(con):
+    return sorted(r[0] for r in con.execute("SELECT text FROM raw.messages").fetchall())
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path, counted):
+    path = tmp_path / "export.csv"
+    _write(path, ["hello", "again"], mtime_ns=1_700_000_000_000_000_000)
+    con = duckdb.connect()
+    first = load_files(con, [path], counted["parse"])
+    assert not first[0].skipped and (counted["hashed"], counted["parsed"]) == (1, 1)
+    second = load_files(con, [path], counted["parse"])
+    assert second[0].skipped and second[0].counts["messages"] == 2
+    assert (counted["hashed"], counted["parsed"]) == (1, 1)  # one stat, no read
+    assert _messages(con) == ["again", "hello"]
+
+
+def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path, counted):
+    path = tmp_path / "export.csv"
+    _write(path, ["hello"], mtime_ns=1_700_000_000_000_000_000)
+    con = duckdb.connect()
+    load_files(con, [path], counted["parse"])
+    os.utime(path, ns=(1_700_000_100_000_000_000, 1_700_000_100_000_000_000))
+    assert load_files(con, [path], counted["parse"])[0].skipped
+    assert (counted["hashed"], counted["parsed"]) == (2, 1)
+    assert load_files(con, [path], counted["parse"])[0].skipped  # the new time was recorded
+    assert (counted["hashed"], counted["parsed"]) == (2, 1)
+
+
+def test_a_rewritten_file_replaces_what_it_gave_before(tmp_path, counted):
+    path = tmp_path / "export.csv"
+    _write(path, ["hello", "again"], mtime_ns=1_700_000_000_000_000_000)
+    con = duckdb.connect()
+    load_files(con, [path], counted["parse"])
+    _write(path, ["hello edited", "again"], mtime_ns=1_700_000_000_000_000_000)  # same time
+    result = load_files(con, [path], counted["parse"])[0]
+    assert not result.skipped and counted["parsed"] == 2  # the size differs: read again
+    assert _messages(con) == ["again", "hello edited"]
+    assert con.execute("SELECT count(*) FROM raw.files").fetchone()[0] == 1
+
+
+def test_a_registry_without_modification_times_hashes_once(tmp_path, counted):
+    """A database written before the registry kept modification times."""
+    path = tmp_path / "export.csv"
+    _write(path, ["hello"], mtime_ns=1_700_000_000_000_000_000)
+    con = duckdb.connect()
+    load_files(con, [path], counted["parse"])
+    con.execute("ALTER TABLE raw.files DROP COLUMN modified_ns")
+    assert load_files(con, [path], counted["parse"])[0].skipped
+    assert load_files(con, [path], counted["parse"])[0].skipped
+    assert (counted["hashed"], counted["parsed"]) == (2, 1)
+    assert con.execute("SELECT modified_ns FROM raw.files").fetchone()[0] == (
+        1_700_000_000_000_000_000)
