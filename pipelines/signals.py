@@ -315,24 +315,29 @@ def build_share_events(con: duckdb.DuckDBPyConnection) -> None:
             JOIN staging.brand_accounts b
               ON b.platform = m.platform AND b.account_id = m.author_id AND b.role = 'brand'
         ),
+        shares AS MATERIALIZED (
+            -- every share, read once (actions are the largest table)
+            SELECT platform, actor_id, action_id, target_message_id, target_account_id,
+                   created_at
+            FROM staging.actions WHERE kind = 'share'
+        ),
         reshares AS (
             SELECT bm.brand, a.platform, a.actor_id AS account_id, 'share' AS share_kind,
                    a.action_id AS share_id, bm.message_id AS shared_message_id,
                    a.created_at, bm.excerpt, bm.url
-            FROM staging.actions a
+            FROM shares a
             JOIN brand_msg bm ON bm.platform = a.platform AND bm.message_id = a.target_message_id
-            WHERE a.kind = 'share'
         ),
         account_reshares AS (
             -- shares whose export names only the account shared ("RT @brand: ..." in TWCS
             -- or an archive), not the message
             SELECT b.brand, a.platform, a.actor_id, 'share', a.action_id, a.target_message_id,
                    a.created_at, NULL, NULL
-            FROM staging.actions a
+            FROM shares a
             JOIN staging.brand_accounts b
               ON b.platform = a.platform AND b.account_id = a.target_account_id
              AND b.role = 'brand'
-            WHERE a.kind = 'share' AND NOT EXISTS (
+            WHERE NOT EXISTS (
                 SELECT 1 FROM brand_msg bm
                 WHERE bm.platform = a.platform AND bm.message_id = a.target_message_id)
         ),
