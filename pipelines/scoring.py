@@ -189,8 +189,17 @@ def build_scores(
             LEFT JOIN mentions_per_message mm USING (platform, account_id)
             LEFT JOIN marts.account_graph_metrics g USING (platform, account_id)
         ),
+        brand_max AS (
+            -- each brand's strongest value of each scale, on the log scale
+            SELECT brand,
+                   max(ln(1 + greatest(net_advocacy, 0))) AS advocacy_max,
+                   max(ln(greatest(pagerank_ratio, 1))) AS pagerank_max,
+                   max(ln(1 + amplification)) AS amplification_max,
+                   max(ln(1 + followers_count)) AS followers_max
+            FROM components GROUP BY brand
+        ),
         scaled AS (
-            SELECT *,
+            SELECT c.*,
                    CASE
                      WHEN messages_to_brand >= $spam_min
                           AND distinct_texts <= $spam_ratio * messages_about_brand
@@ -202,18 +211,15 @@ def build_scores(
                        THEN 'floods messages with mentions (suspected spam)'
                    END AS spam_reason,
                    -- log-scaled share of the brand's strongest value, 0..1
-                   coalesce(ln(1 + greatest(net_advocacy, 0)) / nullif(
-                       max(ln(1 + greatest(net_advocacy, 0))) OVER (PARTITION BY brand), 0),
-                       0) AS advocacy_unit,
+                   coalesce(ln(1 + greatest(net_advocacy, 0)) / nullif(m.advocacy_max, 0), 0)
+                       AS advocacy_unit,
                    -- PageRank above the average node's (ratio 1): the surplus counts
-                   coalesce(ln(greatest(pagerank_ratio, 1)) / nullif(
-                       max(ln(greatest(pagerank_ratio, 1))) OVER (PARTITION BY brand), 0), 0)
+                   coalesce(ln(greatest(pagerank_ratio, 1)) / nullif(m.pagerank_max, 0), 0)
                        AS pr_unit,
-                   coalesce(ln(1 + amplification) / nullif(
-                       max(ln(1 + amplification)) OVER (PARTITION BY brand), 0), 0) AS amp_unit,
-                   ln(1 + followers_count) / nullif(
-                       max(ln(1 + followers_count)) OVER (PARTITION BY brand), 0) AS fol_unit
-            FROM components
+                   coalesce(ln(1 + amplification) / nullif(m.amplification_max, 0), 0)
+                       AS amp_unit,
+                   ln(1 + followers_count) / nullif(m.followers_max, 0) AS fol_unit
+            FROM components c JOIN brand_max m USING (brand)
         ),
         scores AS (
             SELECT *,
