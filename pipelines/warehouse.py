@@ -4,15 +4,20 @@ Every file's rows are replaced as a whole inside one transaction (delete the fil
 the new ones), so loading a file again never duplicates anything and a failure half way leaves
 the previous load intact. ``raw.files`` is the registry: path, content hash, size, modification
 time, when it was loaded and what it yielded; a file whose path and hash are unchanged is not
-parsed again. A file whose size and modification time (to the nanosecond) are those recorded
-is not even read: a nightly run over years of exports then costs one ``stat`` per old file,
-as ``make``, ``rsync`` and ``git`` decide what changed. A file rewritten with other content
-keeps neither, and one touched without a change is hashed once and recorded again.
+parsed again. A file whose size and modification time (to the nanosecond) are those recorded,
+that time being more than two seconds before it was loaded, is not even read: a nightly run
+over years of exports then costs one ``stat`` per old file, as ``make``, ``rsync`` and ``git``
+decide what changed. A file rewritten with other content keeps neither, one touched without a
+change is hashed once and recorded again, and one written close to its load is always hashed.
+What this cannot see is a file rewritten with the same size and then given back its old
+modification time on purpose (``touch -d``, ``cp -p`` of another copy): touch such a file to
+have it read again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,10 +90,29 @@ class LoadResult:
     counts: dict[str, int]
 
 
-def _known_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, int | None]]:
-    """source_file -> (content hash, size, modification time in ns) as last loaded."""
+RACY_NS = 2_000_000_000  # a file changed this close to its load may have changed again unseen
+
+
+def _known_files(
+    con: duckdb.DuckDBPyConnection,
+) -> dict[str, tuple[str, int, int | None, int]]:
+    """source_file -> (content hash, size, modification time in ns, load time in ns)."""
     return {r[0]: r[1:] for r in con.execute(
-        "SELECT source_file, content_hash, size_bytes, modified_ns FROM raw.files").fetchall()}
+        "SELECT source_file, content_hash, size_bytes, modified_ns, epoch_ns(loaded_at)"
+        " FROM raw.files").fetchall()}
+
+
+def _surely_unchanged(before: tuple[str, int, int | None, int] | None,
+                      stat: os.stat_result) -> bool:
+    """Same size and modification time as when loaded, and that time well before the load:
+    a file written in the second it was loaded (or on a file system that keeps whole or even
+    seconds) could have been written again since with the same size and time, so it is
+    hashed, as git does with "racily clean" files."""
+    if before is None:
+        return False
+    _, size, modified_ns, loaded_ns = before
+    return ((size, modified_ns) == (stat.st_size, stat.st_mtime_ns)
+            and modified_ns < loaded_ns - RACY_NS)
 
 
 def store_parsed_file(
@@ -155,7 +179,7 @@ def load_files(
         stat = path.stat()
         before = known.get(str(path))
         digest = None
-        if before is not None and before[1:] == (stat.st_size, stat.st_mtime_ns):
+        if _surely_unchanged(before, stat):
             unchanged = True
         else:
             digest = file_hash(path)

@@ -93,3 +93,16 @@ def test_a_registry_without_modification_times_hashes_once(tmp_path, counted):
     assert (counted["hashed"], counted["parsed"]) == (2, 1)
     assert con.execute("SELECT modified_ns FROM raw.files").fetchone()[0] == (
         1_700_000_000_000_000_000)
+
+
+def test_a_file_written_as_it_was_loaded_is_always_hashed(tmp_path, counted):
+    """Rewritten in the same instant with the same size: the time alone cannot tell."""
+    path = tmp_path / "export.csv"
+    _write(path, ["hello"])
+    written = path.stat().st_mtime_ns
+    con = duckdb.connect()
+    load_files(con, [path], counted["parse"])
+    _write(path, ["jello"], mtime_ns=written)  # same size, same time
+    result = load_files(con, [path], counted["parse"])[0]
+    assert not result.skipped and _messages(con) == ["jello"]
+    assert (counted["hashed"], counted["parsed"]) == (2, 2)
