@@ -200,6 +200,15 @@ def test_shares_and_reciprocal_conversation(warehouse):
         " FROM marts.reciprocal_conversations",
     )
     assert convo == [("40", "110", 2, 2, 4)]
+    # the account's last message in it: id, link and excerpt all of that one message
+    last = _one(
+        warehouse,
+        "SELECT c.last_account_message_id, c.last_account_url IS NOT DISTINCT FROM m.url,"
+        " c.last_account_excerpt = left(m.text, 160)"
+        " FROM marts.reciprocal_conversations c JOIN staging.messages m"
+        " ON m.platform = c.platform AND m.message_id = c.last_account_message_id",
+    )
+    assert last == [("112", True, True)]
 
 
 def test_talk_back_lists_unanswered_messages(warehouse):
