@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
+import statistics
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -218,8 +220,9 @@ class TreeMemorySampler(threading.Thread):
         return max(self.peak_bytes, own) / 1024**3
 
 
-def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, console: Console,
-               title: str, stance_model: str) -> dict[str, float]:
+def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, stance_model: str,
+               ) -> dict[str, float]:
+    """One run of the job, timed: seconds per stage, ``total_s`` and ``peak_gib``."""
     from pipelines.cli import run_pipeline, step_seconds
 
     sampler = TreeMemorySampler()
@@ -233,45 +236,87 @@ def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, console: Co
     peak = sampler.stop()
     if not result.success:
         raise SystemExit("benchmark run failed")
-    stages = step_seconds(result)
-    table = Table(title=title)
+    return {**step_seconds(result), "total_s": total, "peak_gib": peak}
+
+
+def _repeated(runs: int, reset, run, console: Console, title: str) -> dict[str, float]:
+    """``run()`` ``runs`` times, each after ``reset()``; prints the seconds per stage (the
+    median, and the range when there are several runs) and returns the medians."""
+    timings = []
+    for _ in range(runs):
+        reset()
+        timings.append(run())
+    medians = {key: statistics.median(t[key] for t in timings) for key in timings[0]}
+    table = Table(title=title + (f" (median of {runs} runs)" if runs > 1 else ""))
     table.add_column("stage")
     table.add_column("seconds", justify="right")
-    for step, seconds in stages.items():
-        table.add_row(step, f"{seconds:.1f}")
-    table.add_row("[bold]end to end[/bold]", f"[bold]{total:.1f}[/bold]")
+    if runs > 1:
+        table.add_column("range", justify="right")
+
+    def row(label: str, key: str) -> list[str]:
+        cells = [label, f"{medians[key]:.1f}"]
+        if runs > 1:
+            cells.append(f"{min(t[key] for t in timings):.1f}-{max(t[key] for t in timings):.1f}")
+        return cells
+
+    for step in timings[0]:
+        if step not in ("total_s", "peak_gib"):
+            table.add_row(*row(step, step))
+    table.add_row(*(f"[bold]{c}[/bold]" for c in row("end to end", "total_s")))
     console.print(table)
+    peak = max(t["peak_gib"] for t in timings)
     console.print(f"Peak memory: {peak:.2f} GiB (the pipeline and its stance workers together)")
-    return {"total_s": total, "peak_gib": peak, **stages}
+    return {**medians, "peak_gib": peak}
 
 
 def run_benchmark(
     n: int, out: Path, workers: int, console: Console, unique_text_share: float = 1.0,
-    then_add: int = 0, stance_model: str = "lexicon",
+    then_add: int = 0, stance_model: str = "lexicon", repeat: int = 1,
 ) -> dict[str, float]:
     """Generate N interactions and run the whole job on them; with ``then_add``, then drop a
     file of that many new interactions (one more day, the same accounts) and time the
-    nightly run that follows. ``stance_model`` is the run's ``--stance-model``."""
+    nightly run that follows. ``stance_model`` is the run's ``--stance-model``. With
+    ``repeat`` > 1 each run is timed that many times from the same starting point (nothing
+    for the first run, the first run's database for the nightly one) and the medians are
+    reported: single runs on a shared machine vary by 10-20%."""
     data_dir = out / "data"
-    for stale in (out / "advocates.duckdb", out / ".work" / "advocates.duckdb",
-                  data_dir / "next_day.csv"):
+    working = out / ".work" / "advocates.duckdb"
+    saved = out / ".work" / "before-nightly.duckdb"
+    next_day = data_dir / "next_day.csv"
+    for stale in (out / "advocates.duckdb", working, saved, next_day):
         stale.unlink(missing_ok=True)
     started = time.perf_counter()
     info = generate_interactions(n, data_dir, unique_text_share=unique_text_share)
     console.print(f"Generated {info} in {time.perf_counter() - started:.1f} s")
     last_day = (START + timedelta(days=DAYS - 1)).date()  # the data ends with this day
-    figures = _timed_run(data_dir, out, last_day, workers, console,
-                         f"Benchmark: {n:,} interactions (stance model: {stance_model})",
-                         stance_model)
+
+    def fresh() -> None:
+        for path in (out / "advocates.duckdb", working, working.with_name(working.name + ".wal")):
+            path.unlink(missing_ok=True)
+
+    figures = _repeated(
+        repeat, fresh, lambda: _timed_run(data_dir, out, last_day, workers, stance_model),
+        console, f"Benchmark: {n:,} interactions (stance model: {stance_model})",
+    )
     if then_add:
+        shutil.copyfile(working, saved)
         extra = generate_interactions(
             then_add, data_dir, seed=2, unique_text_share=unique_text_share,
             start=START + timedelta(days=DAYS), days=1, first_id=10_000_000 + n,
-            n_accounts=max(n // 10, 100), file_name="next_day.csv",
+            n_accounts=max(n // 10, 100), file_name=next_day.name,
         )
         console.print(f"Added one day: {extra}")
-        figures["nightly"] = _timed_run(
-            data_dir, out, last_day + timedelta(days=1), workers, console,
-            f"Nightly run: {then_add:,} new interactions on top of {n:,}", stance_model,
-        )["total_s"]
+
+        def back_to_the_first_run() -> None:
+            shutil.copyfile(saved, working)
+            working.with_name(working.name + ".wal").unlink(missing_ok=True)
+
+        nightly = _repeated(
+            repeat, back_to_the_first_run,
+            lambda: _timed_run(data_dir, out, last_day + timedelta(days=1), workers,
+                               stance_model),
+            console, f"Nightly run: {then_add:,} new interactions on top of {n:,}",
+        )
+        saved.unlink()
+        figures["nightly"] = nightly["total_s"]
     return figures

@@ -270,6 +270,12 @@ def bench(
         "messages finish in minutes) or 'classifier' (the run's default; about 150-200 "
         "messages/s on 2 cores).",
     ),
+    repeat: int = typer.Option(
+        1, "--repeat", min=1,
+        help="Time each run this many times from the same starting point and report the "
+        "median per stage with its range (the nightly run starts again from a copy of "
+        "the first run's database).",
+    ),
 ) -> None:
     """Generate N interactions, run the full pipeline, print time per stage and peak memory."""
     from pipelines.bench import run_benchmark
@@ -277,7 +283,7 @@ def bench(
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
     _check_stance_model(stance_model)
     run_benchmark(interactions, out, workers, console, unique_text_share, then_add,
-                  stance_model)
+                  stance_model, repeat)
 
 
 @app.command("train-stance")

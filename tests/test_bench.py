@@ -21,3 +21,33 @@ def test_generated_interactions_all_load(tmp_path):
     assert texts.filter(texts.str.contains("(ref ", literal=True)).n_unique() == (
         texts.str.contains("(ref ", literal=True).sum())
     assert len(load_brands(tmp_path / "brands.toml")) == 5
+
+
+def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, monkeypatch):
+    """Each repetition of the first run starts with no database; each repetition of the
+    nightly run starts from the first run's database, not from the previous nightly's."""
+    from rich.console import Console
+
+    from pipelines import bench
+
+    seen = []
+    totals = iter([5.0, 3.0, 4.0, 2.0, 9.0, 1.0])
+
+    def fake_run(data_dir, out, as_of, workers, stance_model):
+        working = out / ".work" / "advocates.duckdb"
+        before = working.read_text() if working.exists() else ""
+        seen.append((as_of.isoformat(), before))
+        working.parent.mkdir(parents=True, exist_ok=True)
+        working.write_text(before + f"{as_of}\n")  # what this run leaves for the next
+        return {"raw_exports": 0.5, "total_s": next(totals), "peak_gib": 0.25}
+
+    monkeypatch.setattr(bench, "_timed_run", fake_run)
+    console = Console(record=True, width=120)
+    figures = bench.run_benchmark(2_000, tmp_path, 1, console, then_add=200, repeat=3)
+    first, nightly = seen[:3], seen[3:]
+    assert first == [("2026-10-29", "")] * 3
+    assert nightly == [("2026-10-30", "2026-10-29\n")] * 3
+    assert figures["total_s"] == 4.0 and figures["nightly"] == 2.0  # medians of 5, 3, 4 / 2, 9, 1
+    assert not (tmp_path / ".work" / "before-nightly.duckdb").exists()
+    text = console.export_text()
+    assert "median of 3 runs" in text and "1.0-9.0" in text
