@@ -606,5 +606,20 @@ def test_property_damaged_bytes_never_raise(tmp_path_factory, data) -> None:
     positions = set(parsed.rejects["position"].drop_nulls())
     assert positions <= set(range(1, n + 2))
     assert set(parsed.messages["source_line"]) <= set(range(1, n + 1))
-    # a damaged file loads at most what the intact one does
-    assert parsed.messages.height <= 6
+    # at most one message per record: the intact file loads 6 of its n records (the rest
+    # are system records), a damaged one can load a system record whose "type" key was hit
+    assert parsed.messages.height <= n
+    assert parsed.messages["message_id"].n_unique() == parsed.messages.height
+
+
+def test_a_system_record_whose_type_key_is_damaged_loads_as_a_message(tmp_path) -> None:
+    """Found by the property test above: deleting the "t" of a member-join record's "type"
+    key leaves valid JSON with no type, which the parser reads as an ordinary message."""
+    raw = json.dumps(_export(_channel_messages()), indent=2).encode()
+    at = raw.index(b'"type": "GuildMemberJoin"') + 1
+    path = tmp_path / "c.json"
+    path.write_bytes(raw[:at] + raw[at + 1 :])
+    parsed = parse_file(path)
+    assert parsed.source_format == "discord"
+    assert parsed.messages.height == 7 and parsed.rejects.height == 0
+    assert "Joined the server." in parsed.messages["text"].to_list()
