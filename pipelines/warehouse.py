@@ -112,7 +112,7 @@ def _surely_unchanged(before: tuple[str, int, int | None, int] | None,
         return False
     _, size, modified_ns, loaded_ns = before
     return ((size, modified_ns) == (stat.st_size, stat.st_mtime_ns)
-            and modified_ns < loaded_ns - RACY_NS)
+            and loaded_ns is not None and modified_ns < loaded_ns - RACY_NS)
 
 
 def store_parsed_file(
