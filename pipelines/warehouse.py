@@ -5,10 +5,13 @@ the new ones), so loading a file again never duplicates anything and a failure h
 the previous load intact. ``raw.files`` is the registry: path, content hash, size, modification
 time, when it was loaded and what it yielded; a file whose path and hash are unchanged is not
 parsed again. A file whose size and modification time (to the nanosecond) are those recorded,
-that time being more than two seconds before it was loaded, is not even read: a nightly run
+that time being more than two seconds before the file was last looked at (``checked_ns``: the
+time of the ``stat`` before its load, or of the last hash that found it unchanged), is not
+even read: a nightly run
 over years of exports then costs one ``stat`` per old file, as ``make``, ``rsync`` and ``git``
 decide what changed. A file rewritten with other content keeps neither, one touched without a
-change is hashed once and recorded again, and one written close to its load is always hashed.
+change is hashed once and recorded again, and one written within two seconds of being looked
+at is hashed until a later look finds it older than that.
 What this cannot see is a file rewritten with the same size and then given back its old
 modification time on purpose (``touch -d``, ``cp -p`` of another copy): touch such a file to
 have it read again.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,12 +70,14 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             messages BIGINT,
             actions BIGINT,
             rejects BIGINT,
-            modified_ns BIGINT
+            modified_ns BIGINT,
+            checked_ns BIGINT
         )
         """
     )
-    # registries written before the modification time was kept get the column, empty
+    # registries written before these were kept get the columns, empty (hashed once more)
     con.execute("ALTER TABLE raw.files ADD COLUMN IF NOT EXISTS modified_ns BIGINT")
+    con.execute("ALTER TABLE raw.files ADD COLUMN IF NOT EXISTS checked_ns BIGINT")
 
 
 def file_hash(path: Path, chunk: int = 1 << 20) -> str:
@@ -90,34 +96,35 @@ class LoadResult:
     counts: dict[str, int]
 
 
-RACY_NS = 2_000_000_000  # a file changed this close to its load may have changed again unseen
+RACY_NS = 2_000_000_000  # a file changed this close to a look may have changed again unseen
+_now_ns = time.time_ns  # the clock of ``checked_ns`` (tests set it)
 
 
 def _known_files(
     con: duckdb.DuckDBPyConnection,
-) -> dict[str, tuple[str, int, int | None, int]]:
-    """source_file -> (content hash, size, modification time in ns, load time in ns)."""
+) -> dict[str, tuple[str, int, int | None, int | None]]:
+    """source_file -> (content hash, size, modification time, time last checked; in ns)."""
     return {r[0]: r[1:] for r in con.execute(
-        "SELECT source_file, content_hash, size_bytes, modified_ns, epoch_ns(loaded_at)"
+        "SELECT source_file, content_hash, size_bytes, modified_ns, checked_ns"
         " FROM raw.files").fetchall()}
 
 
-def _surely_unchanged(before: tuple[str, int, int | None, int] | None,
+def _surely_unchanged(before: tuple[str, int, int | None, int | None] | None,
                       stat: os.stat_result) -> bool:
-    """Same size and modification time as when loaded, and that time well before the load:
-    a file written in the second it was loaded (or on a file system that keeps whole or even
-    seconds) could have been written again since with the same size and time, so it is
-    hashed, as git does with "racily clean" files."""
+    """Same size and modification time as when last checked, and that time well before the
+    check: a file written in the second it was checked (or on a file system that keeps whole
+    or even seconds) could have been written again since with the same size and time, so it
+    is hashed, as git does with "racily clean" files."""
     if before is None:
         return False
-    _, size, modified_ns, loaded_ns = before
+    _, size, modified_ns, checked_ns = before
     return ((size, modified_ns) == (stat.st_size, stat.st_mtime_ns)
-            and loaded_ns is not None and modified_ns < loaded_ns - RACY_NS)
+            and checked_ns is not None and modified_ns < checked_ns - RACY_NS)
 
 
 def store_parsed_file(
     con: duckdb.DuckDBPyConnection, parsed: ParsedFile, content_hash: str, size: int,
-    modified_ns: int | None = None,
+    modified_ns: int | None = None, checked_ns: int | None = None,
 ) -> LoadResult:
     """Replace everything ``parsed.source_file`` contributed before, in one transaction."""
     load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM raw.files").fetchone()[0]
@@ -141,8 +148,8 @@ def store_parsed_file(
             """
             INSERT OR REPLACE INTO raw.files
                 (source_file, source_format, content_hash, size_bytes, load_id, loaded_at,
-                 accounts, messages, actions, rejects, modified_ns)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 accounts, messages, actions, rejects, modified_ns, checked_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 parsed.source_file,
@@ -156,6 +163,7 @@ def store_parsed_file(
                 counts["actions"],
                 counts["rejects"],
                 modified_ns,
+                checked_ns,
             ],
         )
         con.execute("COMMIT")
@@ -176,6 +184,7 @@ def load_files(
     known = _known_files(con)
     results = []
     for path in paths:
+        checked_ns = _now_ns()  # before the stat: a change after it is seen next time
         stat = path.stat()
         before = known.get(str(path))
         digest = None
@@ -185,8 +194,9 @@ def load_files(
             digest = file_hash(path)
             unchanged = before is not None and before[0] == digest
             if unchanged:  # touched, not changed: remember when, to skip reading it next time
-                con.execute("UPDATE raw.files SET size_bytes = ?, modified_ns = ?"
-                            " WHERE source_file = ?", [stat.st_size, stat.st_mtime_ns, str(path)])
+                con.execute("UPDATE raw.files SET size_bytes = ?, modified_ns = ?, checked_ns = ?"
+                            " WHERE source_file = ?",
+                            [stat.st_size, stat.st_mtime_ns, checked_ns, str(path)])
         if unchanged:
             row = con.execute(
                 "SELECT source_format, accounts, messages, actions, rejects FROM raw.files"
@@ -200,7 +210,8 @@ def load_files(
                 dict(zip(("accounts", "messages", "actions", "rejects"), row[1:], strict=True)),
             )
         else:
-            result = store_parsed_file(con, parse(path), digest, stat.st_size, stat.st_mtime_ns)
+            result = store_parsed_file(con, parse(path), digest, stat.st_size,
+                                       stat.st_mtime_ns, checked_ns)
         results.append(result)
         if on_file:
             on_file(result)

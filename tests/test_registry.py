@@ -106,3 +106,46 @@ def test_a_file_written_as_it_was_loaded_is_always_hashed(tmp_path, counted):
     result = load_files(con, [path], counted["parse"])[0]
     assert not result.skipped and _messages(con) == ["jello"]
     assert (counted["hashed"], counted["parsed"]) == (2, 2)
+
+
+@pytest.fixture()
+def clock(monkeypatch):
+    """The registry's clock, set by the test (ns since the epoch)."""
+    now = {"ns": 1_700_000_000_000_000_000}
+    monkeypatch.setattr(warehouse, "_now_ns", lambda: now["ns"])
+    return now
+
+
+def test_a_file_touched_after_its_load_is_hashed_until_it_is_older(tmp_path, counted, clock):
+    path = tmp_path / "export.csv"
+    _write(path, ["hello"], mtime_ns=clock["ns"] - 60_000_000_000)
+    con = duckdb.connect()
+    load_files(con, [path], counted["parse"])
+    clock["ns"] += 10_000_000_000
+    os.utime(path, ns=(clock["ns"], clock["ns"]))  # touched as the next run looks at it
+    assert load_files(con, [path], counted["parse"])[0].skipped
+    assert (counted["hashed"], counted["parsed"]) == (2, 1)
+    clock["ns"] += 10_000_000_000  # the next night: the touch is well in the past
+    assert load_files(con, [path], counted["parse"])[0].skipped
+    assert load_files(con, [path], counted["parse"])[0].skipped
+    assert (counted["hashed"], counted["parsed"]) == (3, 1)  # hashed once more, then not
+
+
+def test_a_rewrite_during_a_long_parse_is_seen_next_time(tmp_path, counted, clock):
+    """On a file system keeping whole seconds, a same-size rewrite in the second the file was
+    looked at keeps its modification time: the load must not count it as seen."""
+    path = tmp_path / "export.csv"
+    tick = clock["ns"] - 500_000_000  # the file's whole-second time, just before the look
+    _write(path, ["hello"], mtime_ns=tick)
+
+    def slow_parse(p):
+        parsed = counted["parse"](p)
+        _write(path, ["jello"], mtime_ns=tick)  # rewritten while the parse ran
+        clock["ns"] += 5_000_000_000
+        return parsed
+
+    con = duckdb.connect()
+    load_files(con, [path], slow_parse)
+    clock["ns"] += 60_000_000_000
+    result = load_files(con, [path], counted["parse"])[0]
+    assert not result.skipped and _messages(con) == ["jello"]
