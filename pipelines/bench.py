@@ -280,10 +280,12 @@ def run_benchmark(
     for the first run, the first run's database for the nightly one) and the medians are
     reported: single runs on a shared machine vary by 10-20%."""
     data_dir = out / "data"
+    published = out / "advocates.duckdb"
     working = out / ".work" / "advocates.duckdb"
+    wal = working.with_name(working.name + ".wal")
     saved = out / ".work" / "before-nightly.duckdb"
     next_day = data_dir / "next_day.csv"
-    for stale in (out / "advocates.duckdb", working, saved, next_day):
+    for stale in (published, working, wal, saved, next_day):
         stale.unlink(missing_ok=True)
     started = time.perf_counter()
     info = generate_interactions(n, data_dir, unique_text_share=unique_text_share)
@@ -291,7 +293,7 @@ def run_benchmark(
     last_day = (START + timedelta(days=DAYS - 1)).date()  # the data ends with this day
 
     def fresh() -> None:
-        for path in (out / "advocates.duckdb", working, working.with_name(working.name + ".wal")):
+        for path in (published, working, wal):
             path.unlink(missing_ok=True)
 
     figures = _repeated(
@@ -309,7 +311,7 @@ def run_benchmark(
 
         def back_to_the_first_run() -> None:
             shutil.copyfile(saved, working)
-            working.with_name(working.name + ".wal").unlink(missing_ok=True)
+            wal.unlink(missing_ok=True)
 
         nightly = _repeated(
             repeat, back_to_the_first_run,
