@@ -84,6 +84,7 @@ from functools import lru_cache
 import polars as pl
 
 from pipelines import progress
+from pipelines.regex_literals import required_literals
 
 LABELS = ("favor", "against", "neutral")  # the values of StanceResult.label
 
@@ -590,13 +591,6 @@ def _group_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
 _COMPILED_CUES: tuple[tuple[CueGroup, re.Pattern[str]], ...] = tuple(
     (group, _group_pattern(group.phrases)) for group in CUES
 )
-_GENERAL_CUES = tuple(
-    (g, p) for g, p in _COMPILED_CUES if g.kind not in ("disagree", "agree", "request")
-)
-_REPLY_CUES = tuple((g, p) for g, p in _COMPILED_CUES if g.kind in ("disagree", "agree"))
-# Any general cue at all: one search that lets most clauses skip the search per group (the
-# union matches wherever one of its groups does, so skipping on no match changes nothing)
-_ANY_GENERAL_CUE_RE = _group_pattern([p for g, _ in _GENERAL_CUES for p in g.phrases])
 _REQUEST_RE = next(p for g, p in _COMPILED_CUES if g.kind == "request")
 _SARCASM_GROUP = next(g for g in CUES if g.kind == "sarcasm")
 
@@ -609,6 +603,69 @@ _SARCASM_PROBLEM_RE = re.compile(rf"\b(?:{SARCASM_PROBLEM})\b")
 _BARE_EXCLAMATION_RE = re.compile(rf"^\W*(?:{BARE_EXCLAMATION})\W*$")
 _NEGATED_BEFORE_RE = re.compile(rf"\b(?:{NEGATORS})\b(?:\W+[\w']+){{0,2}}\W*$")
 _NOTHING_BUT_RE = re.compile(r"\b(?:nothing|anything)\s+$")
+
+# Cue screening. Each cue group and vocabulary above has a bit; a message's *cue mask* has the
+# bit set when its lower-cased text contains one of the literals that every match of that
+# pattern must contain (``pipelines.regex_literals``). A clause of a message whose bit is clear
+# cannot match, so its search is skipped: the same result for less work. The masks of many
+# messages are computed at once by ``cue_mask_expr`` (Polars, before the texts go to the
+# workers); a message judged alone gets ``ALL_CUES`` and searches everything.
+# Literals never span characters that ``_normalize`` rewrites (quotes, entities, spaces), so
+# the raw text contains every literal that its normalised clauses do.
+_SCREEN_BREAKS = "'\"&<>\u2018\u2019\u201c\u201d"
+_SCREENED: list[tuple[str, re.Pattern[str]]] = [
+    *((g.name, p) for g, p in _COMPILED_CUES),
+    ("second person", _SECOND_PERSON_RE),
+    ("third person", _THIRD_PERSON_RE),
+    ("other subjects", _OTHER_SUBJECT_RE),
+    ("sarcasm: positive word", _SARCASM_POSITIVE_RE),
+    ("sarcasm: problem word", _SARCASM_PROBLEM_RE),
+]
+CUE_LITERALS: tuple[frozenset[str] | None, ...] = tuple(
+    required_literals(p, breaks=_SCREEN_BREAKS) for _, p in _SCREENED
+)
+ALL_CUES = (1 << len(_SCREENED)) - 1
+_BIT = {name: 1 << i for i, (name, _) in enumerate(_SCREENED)}
+_GENERAL_CUES = tuple(
+    (g, p, _BIT[g.name])
+    for g, p in _COMPILED_CUES
+    if g.kind not in ("disagree", "agree", "request")
+)
+_REPLY_CUES = tuple(
+    (g, p, _BIT[g.name]) for g, p in _COMPILED_CUES if g.kind in ("disagree", "agree")
+)
+_ANY_GENERAL_CUE_RE = _group_pattern([p for g, _, _ in _GENERAL_CUES for p in g.phrases])
+_REQUEST_BIT = _BIT[next(g.name for g in CUES if g.kind == "request")]
+_SECOND_PERSON_BIT = _BIT["second person"]
+_THIRD_PERSON_BIT = _BIT["third person"]
+_OTHER_BIT = _BIT["other subjects"]
+_SARCASM_POSITIVE_BIT = _BIT["sarcasm: positive word"]
+_SARCASM_PROBLEM_BIT = _BIT["sarcasm: problem word"]
+
+
+def cue_mask_expr(text: pl.Expr) -> pl.Expr:
+    """Polars expression: the cue mask (Int64) of each text (see "Cue screening" above)."""
+    low = text.fill_null("").str.to_lowercase()
+    mask = pl.lit(0, dtype=pl.Int64)
+    for i, literals in enumerate(CUE_LITERALS):
+        bit = pl.lit(1 << i, dtype=pl.Int64)
+        if literals is None:
+            mask = mask + bit
+        else:
+            mask = mask + pl.when(low.str.contains_any(sorted(literals))).then(bit).otherwise(0)
+    return mask
+
+
+def cue_mask(text: str) -> int:
+    """The cue mask of one text, as ``cue_mask_expr`` computes it (for tests and checks)."""
+    low = text.lower()
+    mask = 0
+    for i, literals in enumerate(CUE_LITERALS):
+        if literals is None or any(lit in low for lit in literals):
+            mask |= 1 << i
+    return mask
+
+
 # These keep the original case (VADER reads CAPS as emphasis).
 _CONTRAST_RE = re.compile(rf"\b({CONTRAST_AFTER}|{CONTRAST_BEFORE})\b", re.IGNORECASE)
 _CONTRAST_AFTER_RE = re.compile(rf"(?:{CONTRAST_AFTER})$", re.IGNORECASE)
@@ -794,12 +851,14 @@ class _Cues:
         return any(g.kind in ("complaint", "soft", "sarcasm") for _, _, g in self.negative)
 
 
-def _match_cues(low: str, replying: bool) -> _Cues:
+def _match_cues(low: str, replying: bool, mask: int = ALL_CUES) -> _Cues:
     negative: list[tuple[float, str, CueGroup]] = []
     positive: list[tuple[float, str, CueGroup]] = []
-    general = _GENERAL_CUES if _ANY_GENERAL_CUE_RE.search(low) else ()
-    for group, pattern in general:
-        match = pattern.search(low)
+    # Without a mask (all bits set) one search for any cue at all lets most clauses skip the
+    # search per group (the union matches wherever one of its groups does).
+    general = _GENERAL_CUES if mask != ALL_CUES or _ANY_GENERAL_CUE_RE.search(low) else ()
+    for group, pattern, bit in general:
+        match = pattern.search(low) if mask & bit else None
         if match is None:
             continue
         if group.kind in ("praise", "fix") and _negated(low, match.start()):
@@ -810,8 +869,8 @@ def _match_cues(low: str, replying: bool) -> _Cues:
             negative.append((group.score, group.name, group))
     reply = None
     if replying:
-        for group, pattern in _REPLY_CUES:
-            if pattern.search(low):
+        for group, pattern, bit in _REPLY_CUES:
+            if mask & bit and pattern.search(low):
                 reply = (group.score, group.name, group)
                 break
     return _Cues(negative, positive, reply)
@@ -848,12 +907,15 @@ class StanceModel:
         *,
         addressed_to_brand: bool = False,
         replying_to_criticism: bool = False,
+        cue_mask: int = ALL_CUES,
     ) -> StanceResult:
         """Stance of ``text`` toward the brand named by ``target_terms``.
 
         ``addressed_to_brand``: the message replies to or mentions the brand account, so "you"
         is the brand. ``replying_to_criticism``: it answers a message criticising the brand, so
         "you" is the critic and disagreeing with the critic favours the brand.
+        ``cue_mask``: the text's ``cue_mask`` when known; it only spares searches that cannot
+        match, so the result is the same with or without it.
         """
         if not text or not text.strip():
             return StanceResult("neutral", 0.0, "empty text")
@@ -875,14 +937,17 @@ class StanceModel:
 
         about_brand = addressed or replying_to_criticism or target_re.search(text) is not None
         context_weight = CONTEXT_WEIGHT if about_brand else UNANCHORED_WEIGHT
-        cues = [_match_cues(c.low, replying_to_criticism) for c in clauses]
+        mask = cue_mask
+        cues = [_match_cues(c.low, replying_to_criticism, mask) for c in clauses]
         message_has_problem = None
         scored = []
         for clause, clause_cues in zip(clauses, cues, strict=True):
             bare = len(clause.low) < 24 and _BARE_EXCLAMATION_RE.match(clause.low) is not None
             if bare and message_has_problem is None:
                 message_has_problem = any(
-                    c.has_problem or _SARCASM_PROBLEM_RE.search(cl.low)
+                    c.has_problem
+                    or mask & _SARCASM_PROBLEM_BIT
+                    and _SARCASM_PROBLEM_RE.search(cl.low)
                     for cl, c in zip(clauses, cues, strict=True)
                     if cl is not clause
                 )
@@ -896,6 +961,7 @@ class StanceModel:
                     context_weight,
                     leading is not None,
                     bare and bool(message_has_problem),
+                    mask,
                 )
             )
         return self._combine(scored)
@@ -911,6 +977,7 @@ class StanceModel:
         context_weight: float,
         had_leading_handle: bool,
         bare_sarcasm: bool,
+        mask: int,
     ) -> _Scored:
         low = clause.low
         hits = list(cues.negative)
@@ -924,6 +991,8 @@ class StanceModel:
         if not sarcastic and (
             bare_sarcasm
             or not any(g.kind in ("fix", "praise") for _, _, g in positive)
+            and mask & _SARCASM_POSITIVE_BIT
+            and mask & _SARCASM_PROBLEM_BIT
             and _SARCASM_POSITIVE_RE.search(low)
             and _SARCASM_PROBLEM_RE.search(low)
         ):
@@ -932,7 +1001,9 @@ class StanceModel:
         if not sarcastic:
             hits.extend(positive)
 
-        is_request = clause.is_question or _REQUEST_RE.search(low) is not None
+        is_request = clause.is_question or (
+            mask & _REQUEST_BIT and _REQUEST_RE.search(low) is not None
+        )
         strong = any(g.kind != "soft" for _, _, g in hits)
         base = _vader(self._vader_text(clause.text, target_re))
         if sarcastic:
@@ -956,18 +1027,25 @@ class StanceModel:
 
         # Relevance: whom is this clause about?
         names_target = target_re.search(clause.text) is not None
-        if replying and (cues.reply or (_THIRD_PERSON_RE.search(low) and not _other(low))):
+
+        def second_person() -> bool:
+            return bool(mask & _SECOND_PERSON_BIT) and _SECOND_PERSON_RE.search(low) is not None
+
+        def third_person() -> bool:
+            return bool(mask & _THIRD_PERSON_BIT) and _THIRD_PERSON_RE.search(low) is not None
+
+        if replying and (cues.reply or (third_person() and not _other(low, mask))):
             relevance, weight = "direct", DIRECT_WEIGHT
-        elif replying and not names_target and _SECOND_PERSON_RE.search(low):
+        elif replying and not names_target and second_person():
             relevance, weight = "off-target", OFF_TARGET_WEIGHT  # "you" is the critic
-        elif not any(g.brand_specific for _, _, g in hits) and _other(low):
+        elif not any(g.brand_specific for _, _, g in hits) and _other(low, mask):
             # About a third party; naming the brand too makes it ambiguous, not direct.
             if names_target:
                 relevance, weight = "context", context_weight
             else:
                 relevance, weight = "off-target", OFF_TARGET_WEIGHT
         elif names_target or (
-            addressed and (clause.first and had_leading_handle or _SECOND_PERSON_RE.search(low))
+            addressed and (clause.first and had_leading_handle or second_person())
         ):
             relevance, weight = "direct", DIRECT_WEIGHT
         else:
@@ -1026,8 +1104,8 @@ class StanceModel:
         return StanceResult(label, score, cue)
 
 
-def _other(low: str) -> bool:
-    return _OTHER_SUBJECT_RE.search(low) is not None
+def _other(low: str, mask: int = ALL_CUES) -> bool:
+    return bool(mask & _OTHER_BIT) and _OTHER_SUBJECT_RE.search(low) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1045,14 +1123,19 @@ def _worker_init(model: StanceModel) -> None:
     _analyzer()
 
 
-def _score_rows(
-    rows: list[tuple[str, tuple[str, ...], bool, bool]], model: StanceModel | None = None
-) -> list[tuple[str, float, str]]:
+_Row = tuple[str, tuple[str, ...], bool, bool, int]  # text, terms, flags, cue mask
+
+
+def _score_rows(rows: list[_Row], model: StanceModel | None = None) -> list[tuple[str, float, str]]:
     model = model or _WORKER_MODEL or StanceModel()
     out = []
-    for text, terms, addressed, replying in rows:
+    for text, terms, addressed, replying, mask in rows:
         result = model.classify(
-            text, terms, addressed_to_brand=addressed, replying_to_criticism=replying
+            text,
+            terms,
+            addressed_to_brand=addressed,
+            replying_to_criticism=replying,
+            cue_mask=mask,
         )
         out.append((result.label, result.score, result.cue))
     return out
@@ -1100,10 +1183,12 @@ def score_stance_frame(
             terms_cache[brand] = (terms,) if isinstance(terms, str) else tuple(terms)
         return terms_cache[brand]
 
-    def rows_of(part: pl.DataFrame) -> list[tuple[str, tuple[str, ...], bool, bool]]:
+    def rows_of(part: pl.DataFrame) -> list[_Row]:
+        # each text's cue mask, computed here for the whole part at once
+        part = part.with_columns(cue_mask_expr(pl.col("text")).alias("cue_mask"))
         return [
-            (text, terms_for(brand), addressed, replying)
-            for brand, text, addressed, replying in part.iter_rows()
+            (text, terms_for(brand), addressed, replying, mask)
+            for brand, text, addressed, replying, mask in part.iter_rows()
         ]
 
     workers = workers if workers is not None else (os.cpu_count() or 1)
