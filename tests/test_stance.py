@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.stance import (
     StanceModel,
@@ -11,6 +13,7 @@ from pipelines.stance import (
     plain_vader,
     score_stance_frame,
 )
+from tests.conftest import REAL_DATA
 
 DELTA = ("Delta", "@Delta", "#flydelta")
 SPRINT = ("Sprint", "@sprintcare", "@sprint")
@@ -398,6 +401,55 @@ def test_model_pickles():
     model = pickle.loads(pickle.dumps(StanceModel(neutral_band=0.3)))
     assert model.neutral_band == 0.3
     assert model.classify("thanks @Delta!", DELTA).label == "favor"
+
+
+# ------------------------------------------------------------------------------------------
+# VADER without its emoji step, for texts that hold none
+# ------------------------------------------------------------------------------------------
+_VADER_WORDS = st.sampled_from(
+    ["good", "GOOD", "great", "bad", "BAD", "not", "no", "never", "least", "kind of", "of", "but",
+     "BUT", "very", "extremely", "slightly", "without", "doubt", "so", "this", "isn't", "nt",
+     "love", "hate", "okay", ":)", ":(", "<3", "lol", "!", "!!!", "?", "??", "a", "I", "x",
+     "the", "flight", "sucks", "kinda", "yeah", "right", "cool", "s.o.b.", "'", "-", "you"]
+)
+
+
+def _vader_texts(words, seps):
+    return "".join(w + s for w, s in zip(words, seps, strict=False))
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=st.lists(_VADER_WORDS, max_size=16),
+       seps=st.lists(st.sampled_from([" ", "  ", "", ", ", "! ", "? ", "\n"]),
+                     min_size=16, max_size=16))
+def test_vader_without_emoji_step_agrees(words, seps):
+    from pipelines.stance import _analyzer, _compound_without_emoji
+
+    text = " " + _vader_texts(words, seps) + " "
+    analyzer = _analyzer()
+    assert _compound_without_emoji(analyzer, text) == analyzer.polarity_scores(text)["compound"]
+
+
+def test_vader_without_emoji_step_agrees_on_the_cases_and_real_texts(request):
+    from pipelines.stance import _analyzer, _compound_without_emoji, _emoji_free_ascii
+
+    assert _emoji_free_ascii()
+    texts = [case[1] for case in CASES]
+    real = request.getfixturevalue("real_data") if REAL_DATA.is_dir() else None
+    if real is not None:
+        from pipelines.formats import iter_input_files, parse_file
+
+        for path in iter_input_files(real):
+            try:
+                texts += parse_file(path).messages["text"].drop_nulls().head(300).to_list()
+            except Exception:  # noqa: BLE001 (files set aside are tested elsewhere)
+                continue
+    analyzer = _analyzer()
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > 50
+    differing = [t for t in ascii_texts if _compound_without_emoji(analyzer, t)
+                 != analyzer.polarity_scores(t)["compound"]]
+    assert differing == []
 
 
 # ------------------------------------------------------------------------------------------
