@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.resources import (
+from pipelines.defaults import (
     DEFAULT_DB,
     DEFAULT_INPUT_DIR,
     DEFAULT_REPORT_DIR,

@@ -18,11 +18,12 @@ import dagster as dg
 import duckdb
 
 from pipelines.brands import Brand, load_brands
-
-DEFAULT_INPUT_DIR = "data/sample"
-DEFAULT_DB = "out/advocates.duckdb"
-DEFAULT_REPORT_DIR = "out/report"
-STANCE_MODELS = ("classifier", "lexicon")
+from pipelines.defaults import (
+    DEFAULT_DB,
+    DEFAULT_INPUT_DIR,
+    DEFAULT_REPORT_DIR,
+    STANCE_MODELS,
+)
 
 
 class AdvocatesConfig(dg.ConfigurableResource):

@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines.sql_time import whole_minutes_between
 from pipelines.staging import scoped
-from pipelines.stance import MODEL_VERSION, StanceModel, score_stance_frame
+from pipelines.stance import MODEL_VERSION, StanceModel, StanceWorkers, score_stance_frame
 from pipelines.stance_classifier import StanceClassifier
 
 EXCERPT_CHARS = 160
@@ -49,8 +49,7 @@ def _score_once(
     con: duckdb.DuckDBPyConnection,
     frame: pl.DataFrame,
     terms: Mapping[str, Sequence[str]],
-    model: StanceModel | None,
-    workers: int | None,
+    pool: StanceWorkers,
     classifier: StanceClassifier | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """Stance for each row of ``frame`` (key, brand, platform, message_id, text_hash,
@@ -80,7 +79,7 @@ def _score_once(
         todo = _with_texts(con, todo)
         fresh = score_stance_frame(
             todo.select("key", "brand", "text", "addressed_to_brand", "replying_to_criticism"),
-            terms, model=model, workers=workers,
+            terms, pool=pool,
         )
         if classifier is not None:
             fresh = classifier.refine(todo, fresh, terms)
@@ -180,47 +179,49 @@ def build_message_stance(
         nonlocal scored_now
         result, scored = _score_once(
             con, frame.with_columns(pl.lit(replying).alias("replying_to_criticism")),
-            terms, model, workers, classifier,
+            terms, pool, classifier,
         )
         scored_now += scored
         return result
 
-    direct = candidates.filter(pl.col("direct"))
-    judged = direct.join(judge(direct, replying=False), on="key")
-    # Replies by someone else around a criticism (same brand) are judged again knowing that.
-    # A critic going on under their own complaint is not answering a criticism: they are
-    # still talking about the brand, and are judged as such.
-    criticism = judged.filter(pl.col("stance") == "against")
-    under = candidates.join(
-        criticism.select("platform", "brand", pl.col("message_id").alias("parent_id"),
-                         pl.col("author_id").alias("_critic")),
-        on=["platform", "brand", "parent_id"], how="inner",
-    )
-    under_parent = under.filter(pl.col("author_id") != pl.col("_critic")).drop("_critic")
-    follow_ups = under.filter(
-        (pl.col("author_id") == pl.col("_critic")) & ~pl.col("direct")
-    ).drop("_critic")
-    if follow_ups.height:
-        judged = pl.concat([judged, follow_ups.join(judge(follow_ups, replying=False), on="key")],
-                           how="vertical_relaxed")
-    to_critic = candidates.join(
-        criticism.select(
-            "platform", "brand", "thread_id", pl.col("author_id").alias("parent_author_id")
-        ).unique(),
-        on=["platform", "brand", "thread_id", "parent_author_id"], how="semi",
-    ).filter(pl.col("author_id") != pl.col("parent_author_id"))
-    # a critic's own follow-up stays one, even when its export names someone else as the
-    # author of what it answers
-    around = pl.concat([under_parent, to_critic]).unique("key").join(
-        follow_ups.select("key"), on="key", how="anti")
-    if around.height:
-        second = judge(around, replying=True)
-        judged = judged.update(second, on="key")
-        # thread-only replies around a critic join the judged messages
-        judged = pl.concat(
-            [judged, around.filter(~pl.col("direct")).join(second, on="key")],
-            how="vertical_relaxed",
+    # one set of worker processes for every call below (started when first needed)
+    with StanceWorkers(model, workers) as pool:
+        direct = candidates.filter(pl.col("direct"))
+        judged = direct.join(judge(direct, replying=False), on="key")
+        # Replies by someone else around a criticism (same brand) are judged again knowing that.
+        # A critic going on under their own complaint is not answering a criticism: they are
+        # still talking about the brand, and are judged as such.
+        criticism = judged.filter(pl.col("stance") == "against")
+        under = candidates.join(
+            criticism.select("platform", "brand", pl.col("message_id").alias("parent_id"),
+                             pl.col("author_id").alias("_critic")),
+            on=["platform", "brand", "parent_id"], how="inner",
         )
+        under_parent = under.filter(pl.col("author_id") != pl.col("_critic")).drop("_critic")
+        follow_ups = under.filter(
+            (pl.col("author_id") == pl.col("_critic")) & ~pl.col("direct")
+        ).drop("_critic")
+        if follow_ups.height:
+            again = follow_ups.join(judge(follow_ups, replying=False), on="key")
+            judged = pl.concat([judged, again], how="vertical_relaxed")
+        to_critic = candidates.join(
+            criticism.select(
+                "platform", "brand", "thread_id", pl.col("author_id").alias("parent_author_id")
+            ).unique(),
+            on=["platform", "brand", "thread_id", "parent_author_id"], how="semi",
+        ).filter(pl.col("author_id") != pl.col("parent_author_id"))
+        # a critic's own follow-up stays one, even when its export names someone else as the
+        # author of what it answers
+        around = pl.concat([under_parent, to_critic]).unique("key").join(
+            follow_ups.select("key"), on="key", how="anti")
+        if around.height:
+            second = judge(around, replying=True)
+            judged = judged.update(second, on="key")
+            # thread-only replies around a critic join the judged messages
+            judged = pl.concat(
+                [judged, around.filter(~pl.col("direct")).join(second, on="key")],
+                how="vertical_relaxed",
+            )
     stance = judged.select(  # noqa: F841 (read by DuckDB below)
         "brand", "platform", "message_id", "author_id", "parent_id", "parent_author_id",
         "thread_id", "created_at", "kind", "addressed_to_brand", "stance", "stance_score",

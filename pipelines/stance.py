@@ -1173,6 +1173,38 @@ def _score_rows(rows: list[_Row], model: StanceModel | None = None) -> list[tupl
     return out
 
 
+class StanceWorkers:
+    """Worker processes for ``score_stance_frame``, started when first needed and shared by
+    the calls made inside one ``with`` block (starting them costs a few tenths of a second;
+    a run judges its pairs in two or three calls)."""
+
+    def __init__(self, model: StanceModel | None = None, workers: int | None = None):
+        self.model = model or StanceModel()
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),  # polars is threaded: no fork
+                initializer=_worker_init,
+                initargs=(self.model,),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> StanceWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def score_stance_frame(
     frame: pl.DataFrame,
     terms_by_brand: Mapping[str, Sequence[str]],
@@ -1180,6 +1212,7 @@ def score_stance_frame(
     workers: int | None = None,
     *,
     parallel_threshold: int = PARALLEL_THRESHOLD,
+    pool: StanceWorkers | None = None,
 ) -> pl.DataFrame:
     """Stance of every message toward its brand.
 
@@ -1195,7 +1228,13 @@ def score_stance_frame(
 
     Workers are *spawned* (forking a process that runs polars' thread pool can deadlock), so a
     script that calls this at import time needs the usual ``if __name__ == "__main__":`` guard.
+    ``pool``: workers shared with other calls (its model and worker count are used, and
+    ``model`` and ``workers`` must be left out); without it, each call starts its own.
     """
+    if pool is not None:
+        if model is not None or workers is not None:
+            raise ValueError("give either a pool or a model and workers, not both")
+        model, workers = pool.model, pool.workers
     model = model or StanceModel()
     prepared = frame.select(
         pl.col("key").cast(pl.Int64),
@@ -1231,13 +1270,10 @@ def score_stance_frame(
         offsets = list(range(0, distinct.height, size))
         parts: dict[int, tuple[list, list, list]] = {}
         judged = 0
-        context = multiprocessing.get_context("spawn")  # polars is threaded: never fork it
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(offsets)),
-            mp_context=context,
-            initializer=_worker_init,
-            initargs=(model,),
-        ) as pool:
+        own = pool is None
+        shared = StanceWorkers(model, min(workers, len(offsets))) if own else pool
+        try:
+            executor = shared.pool()
             pending = {}
             queue = iter(offsets)
             while True:
@@ -1246,7 +1282,7 @@ def score_stance_frame(
                     if offset is None:
                         break
                     part = rows_of(distinct.slice(offset, size))
-                    pending[pool.submit(_score_rows, part)] = offset
+                    pending[executor.submit(_score_rows, part)] = offset
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -1255,6 +1291,9 @@ def score_stance_frame(
                     parts[pending.pop(future)] = (labels, scores, cues)
                     judged += len(labels)
                     progress.work("judging stance (lexicon)", judged, distinct.height)
+        finally:
+            if own:
+                shared.close()
         ordered = [parts[o] for o in offsets]
         labels = [x for p in ordered for x in p[0]]
         scores = [x for p in ordered for x in p[1]]
