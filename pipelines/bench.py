@@ -224,6 +224,7 @@ def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, stance_mode
                ) -> dict[str, float]:
     """One run of the job, timed: seconds per stage, ``total_s`` and ``peak_gib``."""
     from pipelines.cli import run_pipeline, step_seconds
+    from pipelines.definitions import advocates_job  # noqa: F401 (Dagster's import is not the run)
 
     sampler = TreeMemorySampler()
     sampler.start()
