@@ -577,6 +577,9 @@ LEXICON_OVERRIDES: dict[str, float | None] = {
 }
 
 NEGATED_PRAISE_SCORE = -0.3
+# A clause whose cues alone put it past -1 or 1 once VADER's share is added is scored without
+# asking VADER (the same score, for less work); tests switch this off to check that.
+_CUES_SETTLE = True
 NEGATED_PRAISE_CUE = "complaint: negated praise"
 
 
@@ -1037,25 +1040,41 @@ class StanceModel:
             mask & _REQUEST_BIT and _REQUEST_RE.search(low) is not None
         )
         strong = any(g.kind != "soft" for _, _, g in hits)
-        base = _vader(self._vader_text(clause.text, target_re))
-        if sarcastic:
-            base = -abs(base)
-        soft_factor = 1.0
-        if is_request and not strong:
-            base *= REQUEST_VADER_FACTOR
-            soft_factor = REQUEST_SOFT_CUE_FACTOR
+        weak_request = is_request and not strong
+        soft_factor = REQUEST_SOFT_CUE_FACTOR if weak_request else 1.0
+
+        def vader() -> float:
+            base = _vader(self._vader_text(clause.text, target_re))
+            if sarcastic:
+                base = -abs(base)
+            if weak_request:
+                base *= REQUEST_VADER_FACTOR
+            return base
+
         if hits:
             total = sum(s * (soft_factor if g.kind == "soft" else 1.0) for s, _, g in hits)
             # Cues that all point one way are not contradicted by VADER: "I've been a loyal
             # customer and this is how you treat me?" is a complaint despite "loyal".
+            one_way = 0
             if all(s < 0 for s, _, _ in hits):
-                base = min(base, 0.0)
+                one_way = -1
             elif all(s > 0 for s, _, _ in hits):
-                base = max(base, 0.0)
-            score = 0.5 * base + total
+                one_way = 1
+            # VADER's half moves the score by at most 0.5, and never against cues that all
+            # point one way; past these totals the clip to -1..1 decides without it.
+            if _CUES_SETTLE and total >= (1.0 if one_way > 0 else 1.5):
+                score = 1.0
+            elif _CUES_SETTLE and total <= (-1.0 if one_way < 0 else -1.5):
+                score = -1.0
+            else:
+                base = vader()
+                if one_way < 0:
+                    base = min(base, 0.0)
+                elif one_way > 0:
+                    base = max(base, 0.0)
+                score = max(-1.0, min(1.0, 0.5 * base + total))
         else:
-            score = base
-        score = max(-1.0, min(1.0, score))
+            score = max(-1.0, min(1.0, vader()))
 
         # Relevance: whom is this clause about?
         names_target = target_re.search(clause.text) is not None

@@ -1,9 +1,13 @@
-"""Cue screening: a message's cue mask only skips searches that cannot match.
+"""Work the stance model skips must change no judgement.
 
-The stance model searches each clause for every cue group; the mask computed in bulk from the
-message's raw text (``cue_mask_expr``) lets it skip a group whose required literals are not in
-the text. These tests check the literals (``pipelines.regex_literals``), that the Polars and
-Python masks agree, and that judging with the mask gives exactly what judging without it does.
+Cue screening: the model searches each clause for every cue group; the mask computed in bulk
+from the message's raw text (``cue_mask_expr``) lets it skip a group whose required literals
+are not in the text. These tests check the literals (``pipelines.regex_literals``), that the
+Polars and Python masks agree, and that judging with the mask gives exactly what judging
+without it does.
+
+Settled clauses: a clause whose cues alone take its score past -1 or 1 is not sent to VADER
+(``_CUES_SETTLE``); judging with that switched off must give the same results.
 """
 
 from __future__ import annotations
@@ -183,6 +187,44 @@ def test_property_mask_changes_no_judgement(text):
     assert _same_with_and_without_mask(S.StanceModel(), [text]) == []
 
 
+def _same_with_and_without_settling(monkeypatch, texts):
+    model = S.StanceModel()
+    flags = [(a, r) for a in (False, True) for r in (False, True)]
+    settled = [model.classify(t, ("Delta", "@Delta"), addressed_to_brand=a,
+                              replying_to_criticism=r) for t in texts for a, r in flags]
+    with monkeypatch.context() as patch:
+        patch.setattr(S, "_CUES_SETTLE", False)
+        S._vader.cache_clear()
+        asked = [model.classify(t, ("Delta", "@Delta"), addressed_to_brand=a,
+                                replying_to_criticism=r) for t in texts for a, r in flags]
+    return [(t, x, y) for t, x, y in zip([t for t in texts for _ in flags], settled, asked,
+                                          strict=True) if x != y]
+
+
+def test_settled_clauses_score_as_with_vader(monkeypatch):
+    texts = [case[1] for case in CASES] + AWKWARD + [
+        "thanks @Delta, great service, you rock",  # two cues: settled at 1
+        "@Delta lost my bag, no refund, worst airline",  # settled at -1
+        "thank you but still no refund and nobody replied",  # one-way cues in each clause
+        "great service, no refund, nobody replied",  # mixed cues in one clause
+        "thanks for the upgrade, lost my bag again and still no refund",
+        "you rock, worst airline ever, great crew",
+    ]
+    assert _same_with_and_without_settling(monkeypatch, texts) == []
+    # and the shortcut is taken: these clauses are settled by their cues
+    calls = []
+    monkeypatch.setattr(S, "_vader", lambda text: calls.append(text) or 0.0)
+    S.StanceModel().classify("thanks @Delta, great service, you rock", ("Delta", "@Delta"))
+    assert calls == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_TEXTS)
+def test_property_settled_clauses_score_as_with_vader(text):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert _same_with_and_without_settling(monkeypatch, [text]) == []
+
+
 def test_mask_changes_no_judgement_on_real_exports(real_data):
     texts: list[str] = []
     for path in iter_input_files(real_data):
@@ -194,3 +236,5 @@ def test_mask_changes_no_judgement_on_real_exports(real_data):
     assert len(texts) > 1000
     assert _unscreened_matches(texts) == []
     assert _same_with_and_without_mask(S.StanceModel(), texts) == []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert _same_with_and_without_settling(monkeypatch, texts) == []
