@@ -64,9 +64,15 @@ Known weaknesses
   the caller decides which messages concern which brand.
 
 Speed: one ``SentimentIntensityAnalyzer`` per process, every regular expression compiled once at
-import (target-term patterns are cached per term list), VADER skipped for clauses without a
-single lexicon word, and :func:`score_stance_frame` scores each distinct message once and uses
-a process pool for large inputs.
+import (target-term patterns are cached per term list), and :func:`score_stance_frame` scores
+each distinct message once and uses a process pool for large inputs. Work that cannot change
+a judgement is skipped, each skip tested against doing the work (``tests/test_cue_screening.py``):
+
+* cue screening: a cue group is searched only in messages that contain one of the literals
+  every match of its pattern must contain (found in bulk by Polars; see "Cue screening");
+* VADER is not asked about a clause without a single lexicon word, nor about one whose cues
+  alone take its score past the -1..1 clip;
+* for ASCII text, VADER's per-character emoji rewriting is skipped (no emoji is ASCII).
 """
 
 from __future__ import annotations
