@@ -979,6 +979,12 @@ class StanceModel:
         about_brand = addressed or replying_to_criticism or target_re.search(text) is not None
         context_weight = CONTEXT_WEIGHT if about_brand else UNANCHORED_WEIGHT
         mask = cue_mask
+        if mask != ALL_CUES:
+            # The mask was read from the raw text, so it only holds for clauses that are pieces
+            # of it; the splitter glues words across a dropped comma in rare cases.
+            low_text = text.lower()
+            if any(c.low not in low_text for c in clauses):
+                mask = ALL_CUES
         cues = [_match_cues(c.low, replying_to_criticism, mask) for c in clauses]
         message_has_problem = None
         scored = []
@@ -1297,9 +1303,9 @@ def score_stance_frame(
         judged = 0
         own = pool is None
         shared = StanceWorkers(model, min(workers, len(offsets))) if own else pool
+        pending: dict = {}
         try:
             executor = shared.pool()
-            pending = {}
             queue = iter(offsets)
             while True:
                 while len(pending) < 2 * workers:
@@ -1316,6 +1322,10 @@ def score_stance_frame(
                     parts[pending.pop(future)] = (labels, scores, cues)
                     judged += len(labels)
                     progress.work("judging stance (lexicon)", judged, distinct.height)
+        except BaseException:
+            for future in pending:  # chunks not started yet are dropped, not judged in vain
+                future.cancel()
+            raise
         finally:
             if own:
                 shared.close()

@@ -80,6 +80,19 @@ def test_every_match_contains_a_literal(group, phrase, data):
     assert any(lit in text for lit in literals), (group, phrase, text, sorted(literals))
 
 
+@pytest.mark.parametrize(("group", "pattern"), S._SCREENED, ids=[n for n, _ in S._SCREENED])
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_match_of_a_whole_group_contains_one_of_its_literals(group, pattern, data):
+    literals = S.CUE_LITERALS[[n for n, _ in S._SCREENED].index(group)]
+    if literals is None:
+        return
+    text = data.draw(st.from_regex(pattern, fullmatch=True)).lower()
+    if not pattern.search(text):  # lower-casing the drawn text can break the match
+        return
+    assert any(lit in text for lit in literals), (group, text, sorted(literals))
+
+
 def test_every_cue_group_is_screened_by_a_literal_or_always_searched():
     assert len(S.CUE_LITERALS) == len(S.CUES) + 5
     # the request group has a bare number as one phrase, so it cannot be screened
@@ -127,6 +140,25 @@ def _same_with_and_without_mask(model, texts, terms=("Delta", "@Delta")):
     return differences
 
 
+# The splitter drops the comma after a "before" contrast clause and can glue the words around
+# it ("ra, in spite of" becomes "rain spite of"), so a clause need not be a piece of the raw text
+# the mask was read from; the model then searches every group.
+GLUED = [
+    "waited an hour. although terrible ra, in spite of",
+    "although great ser, though",
+    "despite the storm, however",
+    "@Delta even though no ref, despite",
+]
+
+
+def test_glued_clauses_get_every_group_searched():
+    model = S.StanceModel()
+    glued = [t for t in GLUED if any(low not in S._normalize(t).lower()
+                                     for low in _clause_texts(t))]
+    assert glued == GLUED  # each really is glued
+    assert _same_with_and_without_mask(model, GLUED) == []
+
+
 def test_mask_changes_no_judgement_on_the_stance_cases():
     texts = [case[1] for case in CASES] + AWKWARD
     assert _same_with_and_without_mask(S.StanceModel(), texts) == []
@@ -138,7 +170,10 @@ _WORDS = st.sampled_from(
      "again", "waiting", "on", "hold", "!", "?", ".", ";", "&amp;", "&#39;", "https://x.co/a",
      "love", "lost", "my", "bag", "help", "please", "dm", "123456", "wrong", "agree", "true",
      "\u212a", "\u0130", "\u03a3", "\U0001f600", "fixed", "rebooked", "me", "in", "minutes",
-     "rock", "you're", "you\u2019re", "the", "best", "&quot;", "&lt;3", "#fail", "x"]
+     "rock", "you're", "you\u2019re", "the", "best", "&quot;", "&lt;3", "#fail", "x",
+     # contrast words make the splitter cut (and, rarely, glue) clauses
+     "although", "though", "despite", "in spite of", "even though", "however", "terrible",
+     "ra", "ter", "rible", "ser", "vice", "thank", "s"]
 )
 
 
@@ -149,12 +184,15 @@ _TEXTS = st.builds(
 )
 
 
-def _clause_texts(text: str) -> list[str]:
-    """The lower-cased clauses the model searches, with and without a leading handle block."""
+def _clause_texts(text: str, *, glued: bool = True) -> list[str]:
+    """The lower-cased clauses the model searches, with and without a leading handle block;
+    ``glued=False`` leaves out clauses that are not pieces of the text (the model searches
+    every group in those, whatever the mask)."""
     normalized = S._normalize(text)
     leading = S._LEADING_HANDLES_RE.match(normalized)
     variants = [normalized, normalized[leading.end():]] if leading else [normalized]
-    return [c.low for v in variants for c in S._split_clauses(v)]
+    return [c.low for v in variants for c in S._split_clauses(v)
+            if glued or c.low in v.lower()]
 
 
 def _unscreened_matches(texts: list[str]) -> list[tuple[str, str]]:
@@ -164,7 +202,7 @@ def _unscreened_matches(texts: list[str]) -> list[tuple[str, str]]:
         S.cue_mask_expr(pl.col("text"))).to_series().to_list()
     missed = []
     for text, mask in zip(texts, masks, strict=True):
-        for low in _clause_texts(text):
+        for low in _clause_texts(text, glued=False):
             for bit, (name, pattern) in enumerate(S._SCREENED):
                 if pattern.search(low) and not mask >> bit & 1:
                     missed.append((name, text))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pipelines.stance import (
     StanceModel,
     StanceResult,
+    StanceWorkers,
     plain_vader,
     score_stance_frame,
 )
@@ -552,3 +553,34 @@ def test_frame_parallel_matches_serial(monkeypatch):
     assert parallel["key"].to_list() == frame["key"].to_list()
     assert parallel.equals(serial)
     assert set(serial["stance"].unique().to_list()) == {"favor", "against", "neutral"}
+
+
+def test_shared_workers_serve_several_calls(monkeypatch):
+    """One ``StanceWorkers`` pool, started once, judges two frames exactly as serial code does."""
+    import pipelines.stance as stance_module
+
+    pools = []
+
+    class SpyPool(stance_module.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    frames = [
+        _frame([(i, "delta", f"{CASES[i % len(CASES)][1]} #{i} {round_}",
+                 CASES[i % len(CASES)][3] == A, CASES[i % len(CASES)][3] == R)
+                for i in range(250)])
+        for round_ in ("first", "second")
+    ]
+    serial = [score_stance_frame(f, TERMS, workers=1) for f in frames]
+    monkeypatch.setattr(stance_module, "ProcessPoolExecutor", SpyPool)
+    with StanceWorkers(workers=2) as workers:
+        shared = [score_stance_frame(f, TERMS, pool=workers, parallel_threshold=100)
+                  for f in frames]
+        assert workers._pool is not None  # still up between the calls
+    assert workers._pool is None  # and shut down when the block ends
+    assert pools == [2]  # one pool for both calls
+    for got, expected in zip(shared, serial, strict=True):
+        assert got.equals(expected)
+    with pytest.raises(ValueError, match="either a pool"):
+        score_stance_frame(frames[0], TERMS, workers=2, pool=StanceWorkers())
