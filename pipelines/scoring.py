@@ -11,13 +11,15 @@ Tables:
 ``marts.advocate_scores``         one row per scored (brand, account): role, scores, rank,
                                   components, reasons and evidence message ids
 ``marts.score_evidence``          the messages behind each score, with excerpts and links
-``marts.advocate_score_history``  a snapshot of the scores per as-of date
+``marts.advocate_score_history``  a snapshot of the scores per as-of date, thinned with age
+                                  (``pipelines.score_history``)
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from pipelines.score_history import record_snapshot
 from pipelines.settings import ScoringSettings
 from pipelines.sql_time import decay
 
@@ -299,22 +301,7 @@ def build_scores(
         """
     )
     con.execute("DROP TABLE _scores")
-    con.execute(
-        """
-        CREATE TABLE IF NOT EXISTS marts.advocate_score_history AS
-        SELECT CAST(NULL AS DATE) AS as_of_date, * EXCLUDE (evidence_message_ids)
-        FROM marts.advocate_scores WHERE false
-        """
-    )
-    con.execute("DELETE FROM marts.advocate_score_history WHERE as_of_date = ?", [as_of_date])
-    con.execute(
-        """
-        INSERT INTO marts.advocate_score_history BY NAME
-        SELECT CAST(? AS DATE) AS as_of_date, * EXCLUDE (evidence_message_ids)
-        FROM marts.advocate_scores
-        """,
-        [as_of_date],
-    )
+    record_snapshot(con, as_of_date, settings.history_daily_days)
     return con.execute("SELECT count(*) FROM marts.advocate_scores").fetchone()[0]
 
 

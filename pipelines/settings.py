@@ -86,6 +86,11 @@ class ScoringSettings:
     # Movement between runs: a change of this many advocacy points is rising or lapsing.
     movement_score_change: float = 15.0
 
+    # Score history: every daily snapshot of the last this many days before the newest is kept,
+    # older ones only the first of each month (None keeps every snapshot). A snapshot of ten
+    # million interactions takes about 90 MB.
+    history_daily_days: int | None = 90
+
     # Report sizes.
     report_top_advocates: int = 25
     report_top_influencers: int = 10
