@@ -422,7 +422,8 @@ def build_reciprocal_conversations(con: duckdb.DuckDBPyConnection) -> None:
 
 def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     """Reciprocity in practice: for each account, its latest message to the brand (a reply to
-    or a mention of a brand account) and whether any brand account answered it."""
+    or a mention of a brand account) before ``as_of``, and whether any brand account had
+    answered it by then (an answer without a time counts)."""
     con.execute(
         f"""
         CREATE OR REPLACE TABLE marts.talk_back AS
@@ -431,7 +432,7 @@ def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
                    arg_max(s.message_id, s.created_at) AS message_id,
                    max(s.created_at) AS created_at
             FROM marts.message_stance s
-            WHERE s.addressed_to_brand
+            WHERE s.addressed_to_brand AND s.created_at < $as_of::TIMESTAMPTZ
             GROUP BY ALL
         ),
         answered AS (
@@ -440,10 +441,11 @@ def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
             JOIN staging.brand_accounts b
               ON b.platform = m.platform AND b.account_id = m.author_id
             WHERE m.parent_id IS NOT NULL
+              AND (m.created_at IS NULL OR m.created_at < $as_of::TIMESTAMPTZ)
         )
         SELECT l.brand, l.platform, l.account_id, l.message_id, l.created_at,
                s.stance, s.excerpt, m.url,
-               round({whole_minutes_between("l.created_at", "CAST(? AS TIMESTAMPTZ)")}
+               round({whole_minutes_between("l.created_at", "$as_of::TIMESTAMPTZ")}
                      / 1440.0, 1)
                    AS waiting_days
         FROM latest l
@@ -451,5 +453,5 @@ def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
         JOIN staging.messages m USING (platform, message_id)
         ANTI JOIN answered a USING (brand, platform, message_id)
         """,
-        [as_of],
+        {"as_of": as_of},
     )

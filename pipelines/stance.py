@@ -108,7 +108,12 @@ SIGNAL_EPSILON = 0.05  # a clause "says something" when |score| exceeds this
 
 # Bump when a change to the rules or cue lists changes results: cached stances of another
 # version are scored again (``pipelines.signals`` keeps one stance per message and version).
-MODEL_VERSION = "rules-1"
+MODEL_VERSION = "rules-2"
+# A message whose main clause says the brand fixed things, after a conceded setback ("the
+# storm cancelled my flight but @Delta rebooked me in minutes"), gets its own cue: the
+# classifier lets the lexicon decide it (``stance_classifier.LEXICON_WINS``).
+FIXED_CUE = "brand fixed the problem"
+SETBACK_CUE = "brand fixed the problem after a setback"
 
 PARALLEL_THRESHOLD = 20_000
 CHUNK_ROWS = 50_000  # distinct texts sent to a worker at a time
@@ -822,6 +827,7 @@ class _Scored:
     cue: str | None
     relevance: str
     is_request: bool
+    conceded: bool = False  # a clause before "but" or inside "although ..."
 
 
 def _normalize(text: str) -> str:
@@ -1121,7 +1127,8 @@ class StanceModel:
             cue = cues.reply[1]
         elif hits:
             cue = max(hits, key=lambda h: abs(h[0]))[1]
-        return _Scored(score, weight * clause.position_weight, cue, relevance, is_request)
+        return _Scored(score, weight * clause.position_weight, cue, relevance, is_request,
+                       clause.position_weight < 1.0)
 
     @staticmethod
     def _vader_text(text: str, target_re: re.Pattern[str]) -> str:
@@ -1164,6 +1171,9 @@ class StanceModel:
         sign = 1.0 if score > 0 else -1.0
         top = max((s for s in signal if s.score * sign > 0), key=lambda s: s.weight * abs(s.score))
         cue = top.cue or ("positive wording" if sign > 0 else "negative wording")
+        if cue == FIXED_CUE and not top.conceded and any(s.conceded and s.score < 0
+                                                          for s in signal):
+            cue = SETBACK_CUE  # "the storm cancelled my flight but @Delta rebooked me"
         return StanceResult(label, score, cue)
 
 

@@ -275,7 +275,7 @@ def test_stance_model_is_recorded_and_named_in_the_report(sample_run):
     _, db, report = sample_run
     models = _query(db, "SELECT DISTINCT stance_model FROM marts.message_stance")
     classifier = load_classifier()
-    expected = classifier.version if classifier is not None else "rules-1"
+    expected = classifier.version if classifier is not None else "rules-2"
     assert models == [(expected,)]
     html = (report / "advocates.html").read_text(encoding="utf-8")
     assert f"<code>{expected}</code>" in html
@@ -292,7 +292,7 @@ def test_lexicon_model_on_request(tmp_path):
                           quiet=True, stance_model="lexicon")
     assert result.success
     assert _query(db, "SELECT DISTINCT stance_model FROM marts.message_stance") == [
-        ("rules-1",)]
+        ("rules-2",)]
     html = (tmp_path / "report" / "advocates.html").read_text(encoding="utf-8")
     assert "a target-aware lexicon model" in html
     # the planted advocates still lead with the faster model

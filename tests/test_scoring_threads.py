@@ -217,6 +217,22 @@ def test_talk_back_lists_unanswered_messages(warehouse):
     assert "40" not in waiting  # the brand answered
 
 
+def test_talk_back_as_of_a_past_moment(warehouse):
+    """As of 12:57 on the first day: chatty's thank-you (12:50) has its answer (12:55), the
+    question of 13:10 has not been asked yet, and nothing waits a negative time."""
+    try:
+        build_talk_back(warehouse, "2026-10-01 12:57:00+00")
+        rows = _one(warehouse, "SELECT account_id, message_id, waiting_days, created_at"
+                               " FROM marts.talk_back ORDER BY account_id")
+        assert [r[0] for r in rows] == ["10", "11"]  # the two critics, before anyone else
+        assert all(r[2] >= 0 for r in rows)
+        assert max(r[3] for r in rows) < T0 + timedelta(minutes=57)
+        build_talk_back(warehouse, "2026-10-01 12:52:00+00")  # before the brand answered
+        assert "40" in {r[0] for r in _one(warehouse, "SELECT account_id FROM marts.talk_back")}
+    finally:
+        build_talk_back(warehouse, AS_OF)
+
+
 def test_roles_and_ranks(warehouse):
     rows = {
         r[0]: r[1:]
@@ -316,4 +332,4 @@ def test_each_message_is_scored_once_across_runs(warehouse):
     build_message_stance(warehouse, terms, workers=1, classifier=retrained)
     versions = {v for (v,) in _one(warehouse,
                                    "SELECT DISTINCT model_version FROM state.stance_cache")}
-    assert versions == {"rules-1", retrained.version}
+    assert versions == {"rules-2", retrained.version}

@@ -327,8 +327,10 @@ def test_score_range_and_sign(model, case):
             "the storm cancelled my flight but @Delta rebooked me in minutes",
             DELTA,
             "",
-            "brand fixed the problem",
+            "brand fixed the problem after a setback",
         ),
+        ("@Delta rebooked me in minutes", DELTA, "", "brand fixed the problem"),
+
         ("@Delta how do I change my seat?", DELTA, "", "help request"),
         ("", DELTA, "", "empty text"),
     ],

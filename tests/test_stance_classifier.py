@@ -203,6 +203,24 @@ def test_packaged_encoder_loads_offline_and_gives_unit_vectors(real_classifier):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
+def test_the_issues_target_aware_example_is_favour(real_classifier):
+    """The issue's own example, word for word. The head alone calls it neutral (41%); the
+    lexicon's "fixed after a setback" rule decides it."""
+    from pipelines.stance import SETBACK_CUE, score_stance_frame
+
+    text = "the storm cancelled my flight but @Delta rebooked me in minutes"
+    frame = pl.DataFrame({"key": [1], "brand": ["Delta"], "text": [text],
+                          "addressed_to_brand": [True], "replying_to_criticism": [False]})
+    terms = {"Delta": ["Delta", "@Delta"]}
+    lexicon = score_stance_frame(frame, terms, workers=1)
+    assert lexicon["stance_cue"][0] == SETBACK_CUE
+    refined = real_classifier.refine(frame, lexicon, terms)
+    assert refined["stance"][0] == "favor"
+    features = sc.build_features(real_classifier.encoder, [text], [terms["Delta"]],
+                                 ["favor"], [lexicon["stance_score"][0]], [False])
+    assert real_classifier.head.predict(features)[0] == ["neutral"]  # why the rule is needed
+
+
 @pytest.mark.parametrize(
     ("text", "expected", "replying"),
     [
