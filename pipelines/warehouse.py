@@ -179,11 +179,17 @@ def load_files(
     parse: Callable[[Path], ParsedFile],
     on_file: Callable[[LoadResult], None] | None = None,
 ) -> list[LoadResult]:
-    """Parse and store each file that is new or changed since its last load."""
+    """Parse and store each file that is new or changed since its last load.
+
+    Files are known by their absolute path (``../in/x.json`` and ``/data/in/x.json`` are one
+    file). A new path whose content was loaded before from a path that no longer exists is
+    the same file moved or renamed: its rows are relabelled, not read again."""
     create_raw_schema(con)
     known = _known_files(con)
+    vanished: dict[str, str] | None = None  # content hash -> a known path now gone
     results = []
     for path in paths:
+        path = Path(os.path.abspath(path))
         checked_ns = _now_ns()  # before the stat: a change after it is seen next time
         stat = path.stat()
         before = known.get(str(path))
@@ -193,6 +199,14 @@ def load_files(
         else:
             digest = file_hash(path)
             unchanged = before is not None and before[0] == digest
+            if before is None:
+                if vanished is None:
+                    vanished = {row[0]: old for old, row in known.items()
+                                if not os.path.exists(old)}
+                moved_from = vanished.pop(digest, None)
+                if moved_from is not None:
+                    _relabel_file(con, moved_from, str(path))
+                    unchanged = True
             if unchanged:  # touched, not changed: remember when, to skip reading it next time
                 con.execute("UPDATE raw.files SET size_bytes = ?, modified_ns = ?, checked_ns = ?"
                             " WHERE source_file = ?",
@@ -216,6 +230,23 @@ def load_files(
         if on_file:
             on_file(result)
     return results
+
+
+def _relabel_file(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+    """A loaded file moved from ``old`` to ``new``: every row that names it follows it (raw,
+    the staging rows taken from it, and staging's record of the files it holds)."""
+    tables = con.execute(
+        "SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns"
+        " WHERE column_name = 'source_file' AND table_schema IN ('raw', 'staging', 'state')"
+        " AND table_catalog = current_database()").fetchall()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for (table,) in tables:
+            con.execute(f"UPDATE {table} SET source_file = ? WHERE source_file = ?", [new, old])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def duplicated_keys(con: duckdb.DuckDBPyConnection, table: str, keys: str) -> int:

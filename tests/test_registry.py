@@ -149,3 +149,38 @@ def test_a_rewrite_during_a_long_parse_is_seen_next_time(tmp_path, counted, cloc
     clock["ns"] += 60_000_000_000
     result = load_files(con, [path], counted["parse"])[0]
     assert not result.skipped and _messages(con) == ["jello"]
+
+
+def test_a_relative_and_an_absolute_path_are_one_file(tmp_path, counted, monkeypatch):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _write(folder / "export.csv", ["hello"], mtime_ns=1_700_000_000_000_000_000)
+    con = duckdb.connect()
+    load_files(con, [folder / "export.csv"], counted["parse"])
+    monkeypatch.chdir(tmp_path)
+    again = load_files(con, [os.path.join("..", tmp_path.name, "in", "export.csv")],
+                       counted["parse"])
+    assert again[0].skipped and counted["parsed"] == 1
+    assert con.execute("SELECT count(*) FROM raw.files").fetchone()[0] == 1
+
+
+def test_a_moved_file_is_relabelled_not_read_again(tmp_path, counted):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    _write(old / "export.csv", ["hello", "again"])
+    con = duckdb.connect()
+    load_files(con, [old / "export.csv"], counted["parse"])
+    con.execute("CREATE SCHEMA state")
+    con.execute("CREATE TABLE state.staged_files AS SELECT source_file, content_hash, load_id"
+                " FROM raw.files")
+    old.rename(new)
+    moved = load_files(con, [new / "export.csv"], counted["parse"])
+    assert moved[0].skipped and moved[0].counts["messages"] == 2
+    assert counted["parsed"] == 1
+    for table in ("raw.files", "raw.messages", "state.staged_files"):
+        assert con.execute(f"SELECT DISTINCT source_file FROM {table}").fetchall() == [
+            (str(new / "export.csv"),)], table
+    # a copy beside a file that still exists is a file of its own
+    (tmp_path / "copy.csv").write_bytes((new / "export.csv").read_bytes())
+    copy = load_files(con, [tmp_path / "copy.csv"], counted["parse"])
+    assert not copy[0].skipped and counted["parsed"] == 2
