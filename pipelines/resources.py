@@ -74,11 +74,42 @@ class AdvocatesConfig(dg.ConfigurableResource):
     def workers(self) -> int:
         return self.stance_workers or (os.cpu_count() or 1)
 
+    @property
+    def _published_mark(self) -> Path:
+        """Size and modification time of the published file as this run's publish left it."""
+        return self.working_database.with_name(self.working_database.name + ".published")
+
+    def _stamp(self, path: Path) -> str:
+        stat = path.stat()
+        return f"{stat.st_size} {stat.st_mtime_ns}"
+
+    def _start_from_published(self) -> None:
+        """The working copy holds the run's state (the file registry, the score history). When
+        it is missing (a new ``--db`` path, a deleted ``.work`` folder), or the published file
+        is not the one the last run published (a backup put back), the run starts from the
+        published database rather than from nothing."""
+        working, published = self.working_database, Path(self.database)
+        if not published.is_file():
+            return
+        mark = self._published_mark
+        if working.is_file() and mark.is_file() and mark.read_text() == self._stamp(published):
+            return
+        if working.is_file() and not mark.is_file():
+            return  # a working copy that has never been published: it is the newer one
+        working.parent.mkdir(parents=True, exist_ok=True)
+        wal = working.with_name(working.name + ".wal")
+        wal.unlink(missing_ok=True)
+        tmp = working.with_name(f".{working.name}.tmp")
+        shutil.copyfile(published, tmp)
+        os.replace(tmp, working)
+        mark.write_text(self._stamp(published))
+
     @contextmanager
     def connect(self):
         """A connection to the working database, in UTC."""
         path = self.working_database
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._start_from_published()
         con = duckdb.connect(str(path))
         try:
             con.execute("SET TimeZone = 'UTC'")
@@ -100,6 +131,7 @@ class AdvocatesConfig(dg.ConfigurableResource):
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copyfile(self.working_database, tmp)
         os.replace(tmp, target)
+        self._published_mark.write_text(self._stamp(target))
         return target
 
 
