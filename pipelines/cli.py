@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from pipelines.defaults import (
     DEFAULT_DB,
     DEFAULT_INPUT_DIR,
     DEFAULT_REPORT_DIR,
+    FIRST_DAY,
     STANCE_MODELS,
 )
 
@@ -36,8 +38,10 @@ def run_pipeline(
     workers: int = 0,
     quiet: bool = False,
     stance_model: str = "classifier",
+    only: Sequence[str] | None = None,
 ):
-    """Run the Dagster job once, in this process, for the partition ``as_of``."""
+    """Run the Dagster job once, in this process, for the partition ``as_of`` (``only``: just
+    these assets, by name)."""
     import dagster as dg
 
     from pipelines.definitions import advocates_job, build_definitions
@@ -56,6 +60,7 @@ def run_pipeline(
     log_level = "ERROR" if quiet else os.environ.get("ADVOCATES_LOG_LEVEL", "WARNING")
     return job.execute_in_process(
         partition_key=as_of.isoformat(),
+        asset_selection=[dg.AssetKey(name) for name in only] if only else None,
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -167,6 +172,24 @@ def _top_advocates(db: Path, top: int) -> None:
     console.print(table)
 
 
+def _newest_day(db: Path) -> date | None:
+    """The UTC day of the newest message or action in the run's working database."""
+    import duckdb
+
+    from pipelines.resources import AdvocatesConfig
+
+    working = AdvocatesConfig(database=str(db)).working_database
+    con = duckdb.connect(str(working), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        newest = con.execute(
+            "SELECT greatest((SELECT max(created_at) FROM raw.messages),"
+            " (SELECT max(created_at) FROM raw.actions))::DATE").fetchone()[0]
+    finally:
+        con.close()
+    return newest
+
+
 @app.command()
 def run(
     input: Path = typer.Option(  # noqa: A002 (the option is called --input)
@@ -189,7 +212,9 @@ def run(
     ),
     as_of: str = typer.Option(
         None, "--as-of",
-        help="Score everything up to the end of this day (YYYY-MM-DD, UTC). Default: today.",
+        help="Score everything up to the end of this day (YYYY-MM-DD, UTC). Default: the day "
+        "of the newest message in the exports (today at the latest), so that an old export is "
+        "scored as of its own time rather than faded by years of recency decay.",
         show_default=False,
     ),
     workers: int = typer.Option(
@@ -212,14 +237,29 @@ def run(
     if brands is not None and not brands.is_file():
         console.print(f"[red]Brand file not found: {brands}[/red]")
         raise typer.Exit(2)
+    today = datetime.now(UTC).date()
     try:
-        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+        day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         console.print(f"[red]--as-of must be a date like 2026-11-01, got {as_of!r}[/red]")
         raise typer.Exit(2) from None
-    console.print(f"Scoring exports in [bold]{input}[/bold] as of {day}")
+    if day is not None and not FIRST_DAY <= day <= today:
+        console.print(f"[red]--as-of must be between {FIRST_DAY} and today ({today}), "
+                      f"got {day}[/red]")
+        raise typer.Exit(2)
     started = time.perf_counter()
     with _live_progress():
+        if day is None:
+            # Load first (the registry makes the full run's load a no-op), then score as of
+            # the newest message's day.
+            loaded = run_pipeline(input, brands, db, report_dir, today, workers,
+                                  stance_model=stance_model, only=["raw_exports"])
+            newest = _newest_day(db) if loaded.success else None
+            day = min(newest, today) if newest else today
+            console.print(f"Scoring exports in [bold]{input}[/bold] as of {day} (the newest "
+                          "message's day; --as-of chooses another)")
+        else:
+            console.print(f"Scoring exports in [bold]{input}[/bold] as of {day}")
         result = run_pipeline(input, brands, db, report_dir, day, workers,
                               stance_model=stance_model)
     console.print(_step_summary(result))
@@ -232,7 +272,8 @@ def run(
                       "[/red]")
         raise typer.Exit(1)
     console.print(f"Done in {time.perf_counter() - started:.1f} s")
-    console.print(f"Database: [bold]{db}[/bold]  (query with: duckdb {db})")
+    console.print(f"Database: [bold]{db}[/bold]  (open it read-only: "
+                  f"duckdb.connect({str(db)!r}, read_only=True))")
     console.print(f"Report:   [bold]{report_dir / 'advocates.html'}[/bold] and advocates.csv")
     _top_advocates(db, top)
 

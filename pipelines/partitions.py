@@ -4,4 +4,7 @@ up to now; the nightly schedule runs yesterday's partition once the day is over.
 
 import dagster as dg
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2017-01-01", end_offset=1)
+from pipelines.defaults import FIRST_DAY
+
+daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(),
+                                                end_offset=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -183,6 +183,29 @@ def test_cli_rejects_missing_input(tmp_path):
     result = CliRunner().invoke(app, ["run", "--input", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "Input folder not found" in result.output
+
+
+def test_cli_rejects_an_as_of_outside_the_partitions(tmp_path):
+    for day in ("2003-01-01", "2999-01-01"):
+        result = CliRunner().invoke(app, ["run", "--input", str(SAMPLE_DIR), "--as-of", day,
+                                          "--db", str(tmp_path / "a.duckdb")])
+        assert result.exit_code == 2
+        assert "--as-of must be between 2005-01-01 and today" in result.output
+
+
+def test_cli_scores_as_of_the_newest_message_by_default(tmp_path):
+    """The sample's messages end on 2026-10-31 (``AS_OF``): without --as-of it is scored as of
+    that day, not faded by the weeks since."""
+    db = tmp_path / "a.duckdb"
+    result = CliRunner().invoke(app, ["run", "--input", str(SAMPLE_DIR), "--db", str(db),
+                                      "--report-dir", str(tmp_path / "report"), "--workers",
+                                      "1", "--stance-model", "lexicon"])
+    assert result.exit_code == 0, result.output
+    assert f"as of {AS_OF} (the newest" in " ".join(result.output.split())
+    assert _query(db, "SELECT DISTINCT as_of FROM marts.advocate_scores")[0][0] == datetime(
+        2026, 11, 1, tzinfo=UTC)
+    assert _query(db, "SELECT count(*) FROM marts.advocate_scores WHERE role IN"
+                      " ('advocate', 'champion')")[0][0] > 10
 
 
 def test_real_twcs_without_brand_file_infers_every_company(real_data, tmp_path):
