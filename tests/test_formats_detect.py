@@ -213,3 +213,35 @@ def test_property_any_bytes(tmp_path_factory, prefix: bytes, body: bytes) -> Non
     if parsed.source_format == "unknown":
         assert parsed.rejects.height == 1
         assert parsed.rejects["position"].item() is None
+
+
+def test_escaped_text_is_turned_back_into_characters(tmp_path: Path) -> None:
+    """X and Reddit write & < > as entities; a user who typed "&lt;" keeps it."""
+    line = {"id": "r1", "author": "ann", "body": "fish &amp; chips &lt;3 &gt; quote "
+            "&amp;lt;tag&amp;gt;", "created_utc": 1700000000, "parent_id": "t3_x",
+            "link_id": "t3_x", "subreddit": "acme"}
+    path = tmp_path / "comments.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    parsed = parse_file(path)
+    assert parsed.source_format == "reddit"
+    assert parsed.messages["text"].to_list() == ["fish & chips <3 > quote &lt;tag&gt;"]
+    # a format whose text is plain is left alone
+    generic = tmp_path / "g.csv"
+    generic.write_text(GENERIC.replace("hello", "a &amp; b"), encoding="utf-8")
+    assert parse_file(generic).messages["text"].to_list() == ["a &amp; b"]
+
+
+@pytest.mark.real_data
+def test_real_x_and_reddit_text_has_no_entities_left(real_data: Path) -> None:
+    """Every &amp; of the raw files becomes &: counted in the files and in the parsed text."""
+    for folder in ("twitter_v2", "twitter_archive", "twcs", "reddit"):
+        for path in iter_input_files(real_data / folder):
+            parsed = parse_file(path)
+            if not parsed.messages.height:
+                continue
+            texts = parsed.messages["text"].drop_nulls()
+            raw_has = "&amp;" in path.read_text(encoding="utf-8", errors="replace")
+            left = texts.str.contains("&amp;", literal=True).sum()
+            assert left == 0 or not raw_has, (path, left)
+    tweets = parse_file(real_data / "twcs" / "twcs_head_monalisapatra26.csv").messages["text"]
+    assert tweets.str.contains(" & ", literal=True).sum() > 0

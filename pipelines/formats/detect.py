@@ -10,8 +10,10 @@ formats before more general ones.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import polars as pl
 
 from pipelines.formats import (
     bluesky,
@@ -38,10 +40,11 @@ class Format:
     description: str
     sniff: Callable[[Head], bool]
     parse: Callable[[Path, str, Head], ParsedFile]
+    escapes_text: bool = False  # text comes with &amp; &lt; &gt; for & < >
 
 
 REGISTRY: list[Format] = [
-    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse)
+    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse, getattr(m, "ESCAPES_TEXT", False))
     for m in (
         twitter_v2,
         twitter_archive,
@@ -108,7 +111,19 @@ def parse_file(path: str | Path) -> ParsedFile:
         reason = f"{source}: {why}; formats understood: {understood()}"
         return _whole_file_reject(source, reason, head.raw)
     try:
-        return fmt.parse(path, source, head)
+        parsed = fmt.parse(path, source, head)
     except Exception as exc:  # the parser gave up on the whole file: say so, do not raise
         reason = f"{source}: could not be parsed as {fmt.name}: {type(exc).__name__}: {exc}"
         return _whole_file_reject(source, reason[:2000], head.raw, fmt.name)
+    if fmt.escapes_text and parsed.messages.height:
+        parsed = replace(parsed, messages=parsed.messages.with_columns(
+            unescape_text(pl.col("text"))))
+    return parsed
+
+
+def unescape_text(text: pl.Expr) -> pl.Expr:
+    """&lt; &gt; &amp; back to < > &, once: "&amp;lt;" (a user who typed "&lt;") stays
+    "&lt;". Other entities are left alone: the platforms escape only these three."""
+    return (text.str.replace_all("&lt;", "<", literal=True)
+            .str.replace_all("&gt;", ">", literal=True)
+            .str.replace_all("&amp;", "&", literal=True))

@@ -73,6 +73,9 @@ from pipelines.formats.common import frame_from_rows as _frame
 from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
+# The platform writes &, < and > in message text as &amp;, &lt; and &gt; (X's APIs and
+# archive, Reddit's API and dumps): ``parse_file`` turns them back into the characters.
+ESCAPES_TEXT = True
 NAME = "reddit"
 DESCRIPTION = (
     "Reddit comments and submissions as JSON lines: API things and listings, or Pushshift "

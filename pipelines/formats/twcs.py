@@ -25,6 +25,9 @@ from pipelines.model import ParsedFile
 
 RETWEET_RE2 = r"^RT @([A-Za-z0-9_]+):"  # a retweet kept only as text
 
+# The platform writes &, < and > in message text as &amp;, &lt; and &gt; (X's APIs and
+# archive, Reddit's API and dumps): ``parse_file`` turns them back into the characters.
+ESCAPES_TEXT = True
 NAME = "twcs"
 DESCRIPTION = (
     "Customer Support on Twitter (Kaggle TWCS) CSV: tweet_id, author_id, inbound, created_at, "

@@ -81,6 +81,9 @@ from pipelines.formats.twitter_v1 import (
 )
 from pipelines.model import ParsedFile
 
+# The platform writes &, < and > in message text as &amp;, &lt; and &gt; (X's APIs and
+# archive, Reddit's API and dumps): ``parse_file`` turns them back into the characters.
+ESCAPES_TEXT = True
 NAME = "twitter_archive"
 DESCRIPTION = (
     "X/Twitter 'Download your data' archive files (tweets.js, like.js, follower.js, "

@@ -50,6 +50,9 @@ import polars as pl
 from pipelines.formats.common import UTF8_BOM, Head, excerpt, parsed_file
 from pipelines.model import UTC_DATETIME, ParsedFile
 
+# The platform writes &, < and > in message text as &amp;, &lt; and &gt; (X's APIs and
+# archive, Reddit's API and dumps): ``parse_file`` turns them back into the characters.
+ESCAPES_TEXT = True
 NAME = "twitter_v1"
 DESCRIPTION = (
     "X/Twitter API v1.1 statuses JSON: a search response {statuses, search_metadata}, "

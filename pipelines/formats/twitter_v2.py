@@ -24,6 +24,9 @@ from pipelines.formats.common import iso_time_utc as _time
 from pipelines.formats.common import json_kind as _kind_name
 from pipelines.model import UTC_DATETIME, ParsedFile
 
+# The platform writes &, < and > in message text as &amp;, &lt; and &gt; (X's APIs and
+# archive, Reddit's API and dumps): ``parse_file`` turns them back into the characters.
+ESCAPES_TEXT = True
 NAME = "twitter_v2"
 DESCRIPTION = (
     "X/Twitter API v2 JSON lines as written by twarc: response pages {data, includes, meta} "
