@@ -31,6 +31,17 @@ class BrandConfigError(ValueError):
     """The brand file is missing, unreadable or does not follow the documented shape."""
 
 
+BRAND_KEYS = ("name", "keywords", "accounts", "staff")
+
+
+def _unknown_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
+    """A misspelt key ("acounts") would otherwise be ignored without a word."""
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise BrandConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; "
+                               f"expected {', '.join(allowed)}")
+
+
 @dataclass(frozen=True)
 class Brand:
     name: str
@@ -68,15 +79,19 @@ def load_brands(path: str | Path) -> list[Brand]:
         raise BrandConfigError(f"{path}: brand file not found") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BrandConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _unknown_keys(data, ("brand",), str(path))
     entries = data.get("brand")
     if not isinstance(entries, list) or not entries:
         raise BrandConfigError(f"{path}: expected at least one [[brand]] table")
     brands: list[Brand] = []
     for i, entry in enumerate(entries, start=1):
         where = f"{path}: brand #{i}"
+        if not isinstance(entry, dict):
+            raise BrandConfigError(f"{where} must be a [[brand]] table")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise BrandConfigError(f"{where} has no name")
+        _unknown_keys(entry, BRAND_KEYS, f"{where} ({name})")
         keywords = entry.get("keywords", [])
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
             raise BrandConfigError(f"{where} ({name}): keywords must be a list of strings")

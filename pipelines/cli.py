@@ -172,6 +172,19 @@ def _top_advocates(db: Path, top: int) -> None:
     console.print(table)
 
 
+def _check_brands(path: Path) -> None:
+    """Read the brand file before anything runs: a mistake in it is told in one line."""
+    from pipelines.brands import BrandConfigError, load_brands
+
+    if not path.is_file():
+        return
+    try:
+        load_brands(path)
+    except BrandConfigError as exc:
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 def _newest_day(db: Path) -> date | None:
     """The UTC day of the newest message or action in the run's working database."""
     import duckdb
@@ -237,6 +250,7 @@ def run(
     if brands is not None and not brands.is_file():
         console.print(f"[red]Brand file not found: {brands}[/red]")
         raise typer.Exit(2)
+    _check_brands(brands or input / "brands.toml")
     today = datetime.now(UTC).date()
     try:
         day = date.fromisoformat(as_of) if as_of else None
