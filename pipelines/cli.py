@@ -146,6 +146,27 @@ def step_seconds(result) -> dict[str, float]:
     }
 
 
+def _files_not_read(db: Path, shown: int = 10) -> None:
+    """Name the files that gave nothing (an unknown format, an archive, an empty file)."""
+    import duckdb
+
+    from pipelines.report_data import files_not_read_sql
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(files_not_read_sql()).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return
+    console.print(f"[yellow]{len(rows)} file(s) not read (the formats understood: "
+                  "docs/formats.md):[/yellow]")
+    for file, why in rows[:shown]:
+        console.print(f"  {file}: {why}", soft_wrap=True)
+    if len(rows) > shown:
+        console.print(f"  ... and {len(rows) - shown} more (raw.rejects has them all)")
+
+
 def _top_advocates(db: Path, top: int) -> None:
     import duckdb
 
@@ -289,6 +310,7 @@ def run(
     console.print(f"Database: [bold]{db}[/bold]  (open it read-only: "
                   f"duckdb.connect({str(db)!r}, read_only=True))")
     console.print(f"Report:   [bold]{report_dir / 'advocates.html'}[/bold] and advocates.csv")
+    _files_not_read(db)
     _top_advocates(db, top)
 
 

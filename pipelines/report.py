@@ -158,6 +158,9 @@ class RunSummary:
     records_rejected: int
     rejected_by_file: dict[str, int]
     stance_model: str | None = None  # marts.message_stance.stance_model
+    # files that gave nothing but a reject (in no format understood, an archive, empty...):
+    # file -> why, without the list of formats understood
+    files_not_read: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------

@@ -239,11 +239,12 @@ def run_summary(
         t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
         for t in ("accounts", "messages", "actions")
     }
-    rejected_by_file = dict(
-        con.execute(
-            "SELECT source_file, count(*) FROM raw.rejects GROUP BY ALL ORDER BY 1"
-        ).fetchall()
-    )
+    not_read = dict(con.execute(files_not_read_sql()).fetchall())
+    rejected_by_file = {
+        file: n for file, n in con.execute(
+            "SELECT source_file, count(*) FROM raw.rejects GROUP BY ALL ORDER BY 1").fetchall()
+        if file not in not_read
+    }
     models = [r[0] for r in con.execute(
         "SELECT DISTINCT stance_model FROM marts.message_stance ORDER BY 1").fetchall()]
     return RunSummary(
@@ -256,4 +257,17 @@ def run_summary(
         records_rejected=sum(rejected_by_file.values()),
         rejected_by_file=rejected_by_file,
         stance_model=", ".join(models) or None,
+        files_not_read=not_read,
     )
+
+
+def files_not_read_sql() -> str:
+    """(file, why) for each file that yielded nothing but rejects, shortest reason first; the
+    reason loses its leading file name and its list of formats understood."""
+    return """
+        SELECT f.source_file,
+               regexp_replace(regexp_replace(min(r.reason), '; formats understood: .*$', ''),
+                              '^' || regexp_escape(f.source_file) || ': ', '')
+        FROM raw.files f JOIN raw.rejects r USING (source_file)
+        WHERE f.accounts + f.messages + f.actions = 0
+        GROUP BY f.source_file ORDER BY f.source_file"""

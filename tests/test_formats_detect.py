@@ -84,6 +84,21 @@ def test_unknown_content_is_one_reject_listing_formats(tmp_path: Path, content: 
     assert reject["raw_excerpt"] == content[:300].rstrip("\r\n")[:300]
 
 
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"PK\x03\x04\x14\x00\x00\x00", "ZIP"),
+        (b"\x1f\x8b\x08\x00\x00\x00", "gzip-compressed"),
+        (b"\x28\xb5\x2f\xfd\x00", "zstd-compressed"),
+    ],
+)
+def test_an_archive_is_named_as_one(tmp_path: Path, content: bytes, kind: str) -> None:
+    path = tmp_path / "export.bin"
+    path.write_bytes(content + bytes(range(256)))
+    reason = parse_file(path).rejects["reason"][0]
+    assert reason.startswith(f"{path}: a {kind} file: unpack it")
+
+
 def test_file_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "utf16.csv"
     path.write_bytes(GENERIC.encode("utf-16"))
@@ -143,6 +158,11 @@ def test_iter_input_files_skips_what_is_not_input(tmp_path: Path) -> None:
         "b/LICENSE.txt",
         "b/license-MIT",
         "Data.MD",
+        # pictures, video and sound from a platform archive
+        "media_attachments/files/1/original/a.PNG",
+        "avatar.jpg",
+        "b/clip.mp4",
+        "voice.ogg",
     ]
     for name in files:
         path = tmp_path / name

@@ -195,9 +195,14 @@ def test_cli_rejects_an_as_of_outside_the_partitions(tmp_path):
 
 def test_cli_scores_as_of_the_newest_message_by_default(tmp_path):
     """The sample's messages end on 2026-10-31 (``AS_OF``): without --as-of it is scored as of
-    that day, not faded by the weeks since."""
+    that day, not faded by the weeks since. Files it cannot read are named at the end."""
+    exports = tmp_path / "exports"
+    shutil.copytree(SAMPLE_DIR, exports)
+    (exports / "mystery.json").write_text('{"what": 1}\n', encoding="utf-8")
+    (exports / "archive.zip").write_bytes(b"PK\x03\x04" + bytes(64))
+    (exports / "avatar.png").write_bytes(b"\x89PNG\r\n")
     db = tmp_path / "a.duckdb"
-    result = CliRunner().invoke(app, ["run", "--input", str(SAMPLE_DIR), "--db", str(db),
+    result = CliRunner().invoke(app, ["run", "--input", str(exports), "--db", str(db),
                                       "--report-dir", str(tmp_path / "report"), "--workers",
                                       "1", "--stance-model", "lexicon"])
     assert result.exit_code == 0, result.output
@@ -206,6 +211,11 @@ def test_cli_scores_as_of_the_newest_message_by_default(tmp_path):
         2026, 11, 1, tzinfo=UTC)
     assert _query(db, "SELECT count(*) FROM marts.advocate_scores WHERE role IN"
                       " ('advocate', 'champion')")[0][0] > 10
+    output = " ".join(result.output.split())
+    assert "2 file(s) not read" in output
+    assert f"{exports / 'archive.zip'}: a ZIP file: unpack it" in output
+    assert f"{exports / 'mystery.json'}: not in any format this pipeline understands" in output
+    assert "avatar.png" not in output
 
 
 def test_real_twcs_without_brand_file_infers_every_company(real_data, tmp_path):

@@ -178,6 +178,18 @@ def test_untrusted_text_is_escaped():
     assert " & more" not in html
 
 
+def test_files_not_read_are_listed_apart_from_records_set_aside():
+    html = render_html(
+        _summary(files_not_read={"/in/archive.zip": "a ZIP file: unpack it", NASTY: "empty"}),
+        [_brand()],
+    )
+    assert "Files not read" in html
+    assert "<code>/in/archive.zip</code></th><td>a ZIP file: unpack it</td>" in html
+    assert "<script" not in html.lower()
+    plain = render_html(_summary(), [_brand()])
+    assert "Files not read (nothing" not in plain
+
+
 def test_javascript_url_never_becomes_a_link_but_https_does():
     row = _account(
         1,

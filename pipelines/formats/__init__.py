@@ -13,7 +13,12 @@ from pipelines.model import ParsedFile
 
 FORMATS: tuple[tuple[str, str], ...] = formats()
 
-SKIPPED_SUFFIXES = (".toml", ".md", ".txt")
+# Configuration and notes beside the exports, and the pictures, video and sound that platform
+# archives carry (a Mastodon or X archive holds hundreds): none of them hold records.
+MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".bmp", ".svg", ".ico",
+                  ".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".mp3", ".m4a", ".ogg",
+                  ".oga", ".opus", ".wav", ".flac")
+SKIPPED_SUFFIXES = (".toml", ".md", ".txt", *MEDIA_SUFFIXES)
 SKIPPED_PREFIXES = ("readme", "license")
 
 __all__ = [
@@ -39,7 +44,8 @@ def _skipped(name: str) -> bool:
 def iter_input_files(folder: str | Path) -> list[Path]:
     """Every regular file under ``folder`` (recursively), sorted. Skips hidden files and
     folders ('.'), names starting with '_' (ground truth kept beside sample data, caches),
-    and *.toml, *.md, *.txt, README*, LICENSE*. A file given instead of a folder is returned
+    *.toml, *.md, *.txt, README*, LICENSE*, and pictures, video and sound
+    (``MEDIA_SUFFIXES``). A file given instead of a folder is returned
     alone; a folder that does not exist raises FileNotFoundError."""
     root = Path(folder)
     if root.is_file():

@@ -80,6 +80,21 @@ def detect(head: Head) -> Format | None:
     return None
 
 
+_MAGIC = (
+    (b"PK\x03\x04", "ZIP"),  # how X, Mastodon and Facebook deliver their archives
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),  # Pushshift's Reddit dumps
+    (b"BZh", "bzip2-compressed"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+    (b"Rar!", "RAR"),
+)
+
+
+def _packed(raw: bytes) -> str | None:
+    """The kind of archive or compression ``raw`` starts with, if any."""
+    return next((kind for magic, kind in _MAGIC if raw.startswith(magic)), None)
+
+
 def _whole_file_reject(
     source: str, reason: str, raw: bytes | str | None, fmt: str = UNKNOWN
 ) -> ParsedFile:
@@ -102,8 +117,11 @@ def parse_file(path: str | Path) -> ParsedFile:
         return _whole_file_reject(source, reason, None)
     fmt = detect(head)
     if fmt is None:
+        packed = _packed(head.raw)
         if head.size == 0:
             why = "the file is empty"
+        elif packed:
+            why = f"a {packed} file: unpack it and put what it holds in the input folder"
         elif head.utf8_error:
             why = f"the file is not UTF-8 text ({head.utf8_error})"
         else:
