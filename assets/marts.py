@@ -30,9 +30,9 @@ def _count(con, sql: str) -> int:
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec("no_orphan_defenses", asset="message_stance",
+        dg.AssetCheckSpec("no_orphan_defenses", asset="message_stance", blocking=True,
                           description="every defense points at a criticism in the table"),
-        dg.AssetCheckSpec("unique_stance_keys", asset="message_stance",
+        dg.AssetCheckSpec("unique_stance_keys", asset="message_stance", blocking=True,
                           description="one row per (brand, platform, message_id)"),
     ],
     description="marts.message_stance: stance toward the brand (favor/against/neutral, "
@@ -75,7 +75,7 @@ def message_stance(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec("no_orphan_events", asset="engagement_signals",
+        dg.AssetCheckSpec("no_orphan_events", asset="engagement_signals", blocking=True,
                           description="every defense, conversation and talk-back row points "
                           "at a message that exists in staging.messages"),
     ],
@@ -116,7 +116,7 @@ def engagement_signals(context: dg.AssetExecutionContext, config: AdvocatesConfi
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec("unique_daily_keys", asset="daily_activity",
+        dg.AssetCheckSpec("unique_daily_keys", asset="daily_activity", blocking=True,
                           description="one row per (brand, platform, account_id, day)"),
     ],
     description="marts.daily_activity: per brand, account and day (each message's own UTC "
@@ -154,10 +154,10 @@ def account_graph_metrics(context: dg.AssetExecutionContext, config: AdvocatesCo
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec("scores_not_empty", asset="advocate_scores"),
-        dg.AssetCheckSpec("unique_score_keys", asset="advocate_scores",
+        dg.AssetCheckSpec("scores_not_empty", asset="advocate_scores", blocking=True),
+        dg.AssetCheckSpec("unique_score_keys", asset="advocate_scores", blocking=True,
                           description="one row per (brand, platform, account_id)"),
-        dg.AssetCheckSpec("brand_accounts_not_scored", asset="advocate_scores"),
+        dg.AssetCheckSpec("brand_accounts_not_scored", asset="advocate_scores", blocking=True),
     ],
     description="marts.advocate_scores (role, advocacy and influence 0-100, rank, components, "
     "reasons, evidence ids), marts.score_evidence, the marts.advocate_score_history "

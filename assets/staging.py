@@ -17,9 +17,9 @@ UNIQUE_ACCOUNTS = "unique_account_keys"
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec(UNIQUE_MESSAGES, asset="staging_tables",
+        dg.AssetCheckSpec(UNIQUE_MESSAGES, asset="staging_tables", blocking=True,
                           description="one row per (platform, message_id)"),
-        dg.AssetCheckSpec(UNIQUE_ACCOUNTS, asset="staging_tables",
+        dg.AssetCheckSpec(UNIQUE_ACCOUNTS, asset="staging_tables", blocking=True,
                           description="one row per (platform, account_id)"),
     ],
     description="staging.accounts, messages, actions, brand_accounts, interactions and "

@@ -146,6 +146,18 @@ def step_seconds(result) -> dict[str, float]:
     }
 
 
+def _check_results(result) -> tuple[int, list[tuple[str, dict]]]:
+    """How many asset checks passed, and the failed ones with what they recorded."""
+    passed, failed = 0, []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            passed += 1
+        else:
+            failed.append((evaluation.check_name,
+                           {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}))
+    return passed, failed
+
+
 def _files_not_read(db: Path, shown: int = 10) -> None:
     """Name the files that gave nothing (an unknown format, an archive, an empty file)."""
     import duckdb
@@ -298,7 +310,10 @@ def run(
         result = run_pipeline(input, brands, db, report_dir, day, workers,
                               stance_model=stance_model)
     console.print(_step_summary(result))
+    passed, failed = _check_results(result)
     if not result.success:
+        for name, metadata in failed:
+            console.print(f"[red]check {name} failed: {metadata}[/red]", soft_wrap=True)
         for event in result.all_events:
             if event.is_step_failure:
                 error = event.step_failure_data.error
@@ -306,7 +321,8 @@ def run(
         console.print("[red]The run failed; the previous database and report are unchanged."
                       "[/red]")
         raise typer.Exit(1)
-    console.print(f"Done in {time.perf_counter() - started:.1f} s")
+    console.print(f"Done in {time.perf_counter() - started:.1f} s; {passed} asset checks "
+                  "passed (unique keys, no orphan rows, non-empty scores)")
     console.print(f"Database: [bold]{db}[/bold]  (open it read-only: "
                   f"duckdb.connect({str(db)!r}, read_only=True))")
     console.print(f"Report:   [bold]{report_dir / 'advocates.html'}[/bold] and advocates.csv")

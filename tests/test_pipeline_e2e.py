@@ -172,6 +172,36 @@ def test_failed_run_keeps_previous_outputs(sample_run, tmp_path):
     assert (copy / "report" / "advocates.html").read_text(encoding="utf-8") == html
 
 
+def test_a_failed_check_stops_the_run_before_it_publishes(sample_run, tmp_path, monkeypatch):
+    """The checks are blocking: a duplicated score key fails the run, and analysts keep the
+    previous database and report."""
+    import dagster as dg
+
+    import assets.marts
+
+    out, _, _ = sample_run
+    copy = tmp_path / "checked"
+    shutil.copytree(out, copy)
+    db_bytes = (copy / "advocates.duckdb").read_bytes()
+    real = assets.marts.unique_keys
+
+    def broken(con, check_name, table, keys):
+        if check_name != "unique_score_keys":
+            return real(con, check_name, table, keys)
+        return dg.AssetCheckResult(check_name=check_name, passed=False,
+                                   metadata={"duplicated_keys": 3})
+
+    monkeypatch.setattr(assets.marts, "unique_keys", broken)
+    result = CliRunner().invoke(app, ["run", "--input", str(SAMPLE_DIR), "--as-of",
+                                      AS_OF.isoformat(), "--db", str(copy / "advocates.duckdb"),
+                                      "--report-dir", str(copy / "report"), "--workers", "1"])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "check unique_score_keys failed: {'duplicated_keys': 3}" in output
+    assert "previous database and report are unchanged" in output
+    assert (copy / "advocates.duckdb").read_bytes() == db_bytes
+
+
 def test_cli_help_documents_every_option():
     result = CliRunner().invoke(app, ["run", "--help"])
     assert result.exit_code == 0
