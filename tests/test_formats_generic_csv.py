@@ -235,6 +235,25 @@ def test_rule_violations_become_rejects_naming_line_and_rule(tmp_path: Path) -> 
     assert set(parsed.accounts["account_id"]) == {"u1", "u2"}  # rejected rows add no account
 
 
+@pytest.mark.parametrize(
+    ("written", "utc"),
+    [
+        ("2024-10-11 10:00:00 -0500", "2024-10-11 15:00:00"),
+        ("2024-10-11 10:00:00 -05:00", "2024-10-11 15:00:00"),
+        ("2024-10-11T10:00:00+0200", "2024-10-11 08:00:00"),
+        ("2024-10-11 10:00:00 Z", "2024-10-11 10:00:00"),
+        ("2024-10-11 10:00:00", "2024-10-11 10:00:00"),
+    ],
+)
+def test_times_in_other_zones_become_utc(tmp_path: Path, written: str, utc: str) -> None:
+    path = _write(tmp_path / "g.csv", [_row("post", id="p1", author_id="u1",
+                                            created_at=written, text="hi")])
+    parsed = parse_file(path)
+    assert parsed.rejects.height == 0, parsed.rejects["reason"].to_list()
+    when = parsed.messages["created_at"][0]
+    assert when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") == utc
+
+
 def test_column_order_free_extra_columns_ignored_header_case(tmp_path: Path) -> None:
     path = tmp_path / "g.csv"
     path.write_text(

@@ -142,7 +142,10 @@ def parse(path: Path, source: str, head: Head) -> ParsedFile:
                         CASE WHEN regexp_full_match({col("author_followers")}, '[0-9]+')
                             THEN try_cast({col("author_followers")} AS BIGINT) END AS followers,
                         {col("created_at")} AS created_at,
-                        try_cast({col("created_at")} AS TIMESTAMPTZ) AS ts,
+                        -- "10:00:00 -0500" (a space before the offset) as "10:00:00-0500"
+                        try_cast(regexp_replace({col("created_at")},
+                                                '\\s+([+-]\\d\\d:?\\d\\d|Z)$', '\\1')
+                                 AS TIMESTAMPTZ) AS ts,
                         {col("text", trim=False)} AS text,
                         {col("parent_id")} AS parent_id,
                         {col("parent_author_id")} AS parent_author_id,
