@@ -183,13 +183,19 @@ def load_files(
 
     Files are known by their absolute path (``../in/x.json`` and ``/data/in/x.json`` are one
     file). A new path whose content was loaded before from a path that no longer exists is
-    the same file moved or renamed: its rows are relabelled, not read again."""
+    the same file moved or renamed: its rows are relabelled, not read again.
+
+    Files are loaded oldest-modified first: when two hold a copy of one record, the copy
+    from the file written last is loaded last, and the newest load is the one staging keeps
+    (an edited comment in this week's export wins over last month's export, whatever their
+    names)."""
     create_raw_schema(con)
+    paths = sorted((Path(os.path.abspath(p)) for p in paths),
+                   key=lambda p: (p.stat().st_mtime_ns, str(p)))
     known = _known_files(con)
     vanished: dict[str, str] | None = None  # content hash -> a known path now gone
     results = []
     for path in paths:
-        path = Path(os.path.abspath(path))
         checked_ns = _now_ns()  # before the stat: a change after it is seen next time
         stat = path.stat()
         before = known.get(str(path))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines import warehouse
 from pipelines.formats.detect import parse_file
+from pipelines.staging import build_staging
 from pipelines.warehouse import load_files
 
 HEADER = ("platform,record_type,id,author_id,author_handle,author_followers,created_at,text,"
@@ -184,3 +186,14 @@ def test_a_moved_file_is_relabelled_not_read_again(tmp_path, counted):
     (tmp_path / "copy.csv").write_bytes((new / "export.csv").read_bytes())
     copy = load_files(con, [tmp_path / "copy.csv"], counted["parse"])
     assert not copy[0].skipped and counted["parsed"] == 2
+
+
+def test_the_copy_from_the_file_written_last_wins(tmp_path, counted):
+    """Two exports hold message 1; "a_new.csv" sorts first by name but was written last."""
+    _write(tmp_path / "z_old.csv", ["the old text"], mtime_ns=1_600_000_000_000_000_000)
+    _write(tmp_path / "a_new.csv", ["the edited text"], mtime_ns=1_700_000_000_000_000_000)
+    con = duckdb.connect()
+    results = load_files(con, sorted(tmp_path.iterdir()), counted["parse"])
+    assert [Path(r.source_file).name for r in results] == ["z_old.csv", "a_new.csv"]
+    build_staging(con, None)
+    assert con.execute("SELECT text FROM staging.messages").fetchall() == [("the edited text",)]
