@@ -146,11 +146,12 @@ def build_scores(
             UNION SELECT brand, platform, account_id FROM other_engagement
         ),
         scored AS (
+            -- people, not organisations: no brand's own or staff account is scored, for its
+            -- own brand or for another (a competitor's account is no one's advocate)
             SELECT a.brand, a.platform, a.account_id
             FROM audience a
             ANTI JOIN staging.brand_accounts b
-                   ON b.brand = a.brand AND b.platform = a.platform
-                  AND b.account_id = a.account_id
+                   ON b.platform = a.platform AND b.account_id = a.account_id
             WHERE NOT list_contains($anonymous, a.account_id)
         ),
         components AS (
