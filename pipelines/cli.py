@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -201,7 +202,7 @@ def _top_advocates(db: Path, top: int) -> None:
         table.add_column(col, overflow="fold")
     for brand, rank, handle, role, adv, inf, reasons in rows:
         table.add_row(brand, str(rank), handle, role, f"{adv:.0f}", f"{inf:.0f}",
-                      (reasons or "")[:90])
+                      textwrap.shorten(reasons or "", 90, placeholder=" …"))
     console.print(table)
 
 
