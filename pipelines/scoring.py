@@ -69,48 +69,73 @@ def build_scores(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _scores AS
-        WITH stance AS (
-            SELECT brand, platform, author_id, stance, is_defense, addressed_to_brand,
-                   created_at, excerpt
-            FROM marts.message_stance WHERE created_at < $as_of::TIMESTAMPTZ
+        WITH texts AS (
+            -- one vote per distinct text: copies and spam do not add up (is_defense marks
+            -- favourable replies only, so a text's favour and criticism are its own)
+            SELECT brand, platform, author_id AS account_id, lower(trim(excerpt)) AS text_key,
+                   max(w) FILTER (WHERE stance = 'favor' AND NOT is_defense) AS favor_w,
+                   max(w) FILTER (WHERE stance = 'against') AS against_w,
+                   count(*) AS messages, count(*) FILTER (WHERE addressed_to_brand) AS to_brand
+            FROM (
+                SELECT *, {_decay('created_at')} AS w FROM marts.message_stance
+                WHERE created_at < $as_of::TIMESTAMPTZ)
+            GROUP BY ALL
         ),
-        defenses AS (
-            SELECT brand, platform, defender_id AS account_id, count(*) AS n,
-                   sum({_decay('created_at')}) AS w
+        brand_accounts AS (
+            SELECT b.brand, a.account_key FROM staging.brand_accounts b
+            JOIN staging.accounts a USING (platform, account_id) WHERE b.role = 'brand'
+        ),
+        signals AS (
+            -- each signal counted per (brand, account), stacked and summed in one GROUP BY
+            SELECT brand, platform, defender_id AS account_id, count(*) AS defenses,
+                   sum({_decay('created_at')}) AS defenses_w
             FROM marts.defense_events WHERE created_at < $as_of::TIMESTAMPTZ GROUP BY ALL
-        ),
-        shares AS (
-            SELECT brand, platform, account_id, count(*) AS n,
-                   sum({_decay('created_at')}) AS w
+            UNION ALL BY NAME
+            SELECT brand, platform, account_id, count(*) AS shares,
+                   sum({_decay('created_at')}) AS shares_w
             FROM marts.share_events
             WHERE created_at IS NULL OR created_at < $as_of::TIMESTAMPTZ GROUP BY ALL
-        ),
-        conversations AS (
-            SELECT brand, platform, account_id, count(*) AS n, sum(turns)::BIGINT AS turns,
-                   sum({_decay('last_at')}) AS w, sum(turns * {_decay('last_at')}) AS w_turns
+            UNION ALL BY NAME
+            SELECT brand, platform, account_id, count(*) AS conversations,
+                   sum(turns)::BIGINT AS conversation_turns,
+                   sum({_decay('last_at')}) AS conversations_w,
+                   sum(turns * {_decay('last_at')}) AS turns_w
             FROM marts.reciprocal_conversations
             WHERE first_at < $as_of::TIMESTAMPTZ AND turns >= $min_turns GROUP BY ALL
-        ),
-        texts AS (
-            -- one vote per distinct text: copies and spam do not add up
-            SELECT brand, platform, author_id AS account_id, stance, is_defense,
-                   lower(trim(excerpt)) AS text_key, max({_decay('created_at')}) AS w
-            FROM stance GROUP BY ALL
-        ),
-        stance_counts AS (
+            UNION ALL BY NAME
             SELECT brand, platform, account_id,
-                   count(*) FILTER (WHERE stance = 'favor' AND NOT is_defense) AS favor_n,
-                   coalesce(sum(w) FILTER (WHERE stance = 'favor' AND NOT is_defense), 0)
-                       AS favor_w,
-                   count(*) FILTER (WHERE stance = 'against') AS against_n,
-                   coalesce(sum(w) FILTER (WHERE stance = 'against'), 0) AS against_w,
-                   count(DISTINCT text_key) AS distinct_texts
+                   count(favor_w) AS favor_messages, sum(favor_w) AS favor_w,
+                   count(against_w) AS criticisms, sum(against_w) AS against_w,
+                   count(*) AS distinct_texts, sum(messages) AS messages_about_brand,
+                   sum(to_brand) AS messages_to_brand
             FROM texts GROUP BY ALL
+            UNION ALL BY NAME
+            -- likes, follows and mentions of brand accounts: these make an account part of
+            -- the brand's audience even without any scored message
+            SELECT b.brand, i.platform, i.actor_id AS account_id, count(*) AS other_engagements
+            FROM staging.interactions i JOIN brand_accounts b ON b.account_key = i.target_key
+            WHERE i.created_at IS NULL OR i.created_at < $as_of::TIMESTAMPTZ
+            GROUP BY ALL
         ),
-        message_counts AS (
-            SELECT brand, platform, author_id AS account_id, count(*) AS messages_about_brand,
-                   count(*) FILTER (WHERE addressed_to_brand) AS messages_to_brand
-            FROM stance GROUP BY ALL
+        audience AS (
+            SELECT brand, platform, account_id,
+                   coalesce(sum(defenses), 0)::BIGINT AS defenses,
+                   coalesce(sum(defenses_w), 0) AS defenses_w,
+                   coalesce(sum(shares), 0)::BIGINT AS shares,
+                   coalesce(sum(shares_w), 0) AS shares_w,
+                   coalesce(sum(conversations), 0)::BIGINT AS conversations,
+                   coalesce(sum(conversation_turns), 0)::BIGINT AS conversation_turns,
+                   coalesce(sum(conversations_w), 0) AS conversations_w,
+                   coalesce(sum(turns_w), 0) AS turns_w,
+                   coalesce(sum(favor_messages), 0)::BIGINT AS favor_messages,
+                   coalesce(sum(favor_w), 0) AS favor_w,
+                   coalesce(sum(criticisms), 0)::BIGINT AS criticisms,
+                   coalesce(sum(against_w), 0) AS against_w,
+                   coalesce(sum(messages_about_brand), 0)::BIGINT AS messages_about_brand,
+                   coalesce(sum(messages_to_brand), 0)::BIGINT AS messages_to_brand,
+                   coalesce(sum(distinct_texts), 0)::BIGINT AS distinct_texts,
+                   coalesce(sum(other_engagements), 0)::BIGINT AS other_engagements
+            FROM signals GROUP BY ALL
         ),
         posting AS (
             -- how an account posts, across all its messages: bots post like clockwork
@@ -124,49 +149,21 @@ def build_scores(
             ) GROUP BY ALL
         ),
         mentions_per_message AS (
-            SELECT platform, actor_id AS account_id,
-                   count(*) / count(DISTINCT target_message_id) AS mentions_per_message,
-                   count(DISTINCT target_message_id) AS messages_with_mentions
-            FROM staging.actions WHERE kind = 'mention'
+            SELECT platform, account_id, sum(n) / count(*) AS mentions_per_message,
+                   count(*) AS messages_with_mentions
+            FROM (
+                SELECT platform, actor_id AS account_id, target_message_id, count(*) AS n
+                FROM staging.actions WHERE kind = 'mention' GROUP BY ALL)
             GROUP BY ALL
-        ),
-        other_engagement AS (
-            -- likes, follows and mentions of brand accounts: these make an account part of
-            -- the brand's audience even without any scored message
-            SELECT b.brand, i.platform, i.actor_id AS account_id, count(*) AS n
-            FROM staging.interactions i
-            JOIN staging.brand_accounts b
-              ON b.platform = i.platform AND b.account_id = i.target_id AND b.role = 'brand'
-            WHERE i.created_at IS NULL OR i.created_at < $as_of::TIMESTAMPTZ
-            GROUP BY ALL
-        ),
-        audience AS (
-            SELECT brand, platform, author_id AS account_id FROM stance
-            UNION SELECT brand, platform, account_id FROM shares
-            UNION SELECT brand, platform, account_id FROM other_engagement
-        ),
-        scored AS (
-            -- people, not organisations: no brand's own or staff account is scored, for its
-            -- own brand or for another (a competitor's account is no one's advocate)
-            SELECT a.brand, a.platform, a.account_id
-            FROM audience a
-            ANTI JOIN staging.brand_accounts b
-                   ON b.platform = a.platform AND b.account_id = a.account_id
-            WHERE NOT list_contains($anonymous, a.account_id)
         ),
         components AS (
+            -- people, not organisations: no brand's own or staff account is scored, for its
+            -- own brand or for another (a competitor's account is no one's advocate)
             SELECT s.brand, s.platform, s.account_id, acc.handle, acc.display_name,
                    acc.followers_count,
-                   coalesce(d.n, 0) AS defenses,
-                   coalesce(sh.n, 0) AS shares,
-                   coalesce(c.n, 0) AS conversations,
-                   coalesce(c.turns, 0) AS conversation_turns,
-                   coalesce(sc.favor_n, 0) AS favor_messages,
-                   coalesce(sc.against_n, 0) AS criticisms,
-                   coalesce(mc.messages_about_brand, 0) AS messages_about_brand,
-                   coalesce(mc.messages_to_brand, 0) AS messages_to_brand,
-                   coalesce(sc.distinct_texts, 0) AS distinct_texts,
-                   coalesce(oe.n, 0) AS other_engagements,
+                   s.defenses, s.shares, s.conversations, s.conversation_turns,
+                   s.favor_messages, s.criticisms, s.messages_about_brand, s.messages_to_brand,
+                   s.distinct_texts, s.other_engagements,
                    coalesce(po.messages_total, 0) AS messages_total,
                    po.interval_cv,
                    coalesce(mm.mentions_per_message, 0) AS mentions_per_message,
@@ -176,21 +173,17 @@ def build_scores(
                    coalesce(g.amplification, 0) AS amplification,
                    coalesce(g.distinct_engagers, 0) AS distinct_engagers,
                    coalesce(g.reciprocity, 0) AS reciprocity,
-                   $w_def * coalesce(d.w, 0) + $w_share * coalesce(sh.w, 0)
-                     + $w_conv * coalesce(c.w, 0) + $w_turn * coalesce(c.w_turns, 0)
-                     + $w_favor * coalesce(sc.favor_w, 0)
-                     + $w_crit * coalesce(sc.against_w, 0) AS net_advocacy
-            FROM scored s
+                   $w_def * s.defenses_w + $w_share * s.shares_w
+                     + $w_conv * s.conversations_w + $w_turn * s.turns_w
+                     + $w_favor * s.favor_w + $w_crit * s.against_w AS net_advocacy
+            FROM audience s
+            ANTI JOIN staging.brand_accounts b
+                   ON b.platform = s.platform AND b.account_id = s.account_id
             JOIN staging.accounts acc USING (platform, account_id)
-            LEFT JOIN defenses d USING (brand, platform, account_id)
-            LEFT JOIN shares sh USING (brand, platform, account_id)
-            LEFT JOIN conversations c USING (brand, platform, account_id)
-            LEFT JOIN stance_counts sc USING (brand, platform, account_id)
-            LEFT JOIN message_counts mc USING (brand, platform, account_id)
-            LEFT JOIN other_engagement oe USING (brand, platform, account_id)
             LEFT JOIN posting po USING (platform, account_id)
             LEFT JOIN mentions_per_message mm USING (platform, account_id)
-            LEFT JOIN marts.account_graph_metrics g USING (platform, account_id)
+            LEFT JOIN marts.account_graph_metrics g ON g.account_key = acc.account_key
+            WHERE NOT list_contains($anonymous, s.account_id)
         ),
         brand_max AS (
             -- each brand's strongest value of each scale, on the log scale
@@ -248,13 +241,18 @@ def build_scores(
                    spam_reason IS NOT NULL AS suspected_spam,
                    spam_reason AS excluded_reason
             FROM scores
+        ),
+        ranked AS (
+            -- ranked apart from the wide rows: sorting only the keys is cheaper
+            SELECT brand, platform, account_id, row_number() OVER (
+                       PARTITION BY brand
+                       ORDER BY advocacy_score DESC, net_advocacy DESC, influence_score DESC,
+                                platform, account_id) AS rank
+            FROM roles WHERE excluded_reason IS NULL
         )
         SELECT brand, platform, account_id, handle, display_name, role,
                advocacy_score, influence_score,
-               CASE WHEN excluded_reason IS NULL THEN row_number() OVER (
-                   PARTITION BY brand, excluded_reason IS NULL
-                   ORDER BY advocacy_score DESC, net_advocacy DESC, influence_score DESC,
-                            platform, account_id) END AS rank,
+               r.rank,
                round(net_advocacy, 3) AS net_advocacy,
                defenses, shares, conversations, conversation_turns, favor_messages, criticisms,
                messages_about_brand, messages_to_brand, distinct_texts, other_engagements,
@@ -284,6 +282,7 @@ def build_scores(
                ) AS reasons,
                $as_of::TIMESTAMPTZ AS as_of
         FROM roles
+        LEFT JOIN ranked r USING (brand, platform, account_id)
         """,
         params,
     )
