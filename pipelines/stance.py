@@ -91,6 +91,7 @@ import polars as pl
 
 from pipelines import progress
 from pipelines.regex_literals import required_literals
+from pipelines.vader_compound import compound
 
 LABELS = ("favor", "against", "neutral")  # the values of StanceResult.label
 
@@ -769,24 +770,9 @@ def _compound_without_emoji(analyzer, text: str) -> float:
     """``analyzer.polarity_scores(text)["compound"]`` for a text without emoji.
 
     ``polarity_scores`` first rewrites emoji as words, one character at a time in Python,
-    which is a fifth of its cost; a text without emoji comes out of that step stripped and
-    otherwise unchanged. This is the rest of ``polarity_scores`` in vaderSentiment 3.3.2 (the
-    pinned version); ``tests/test_stance.py`` checks that the two agree."""
-    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
-
-    text = text.strip()
-    sentitext = SentiText(text)
-    sentiments: list[float] = []
-    words = sentitext.words_and_emoticons
-    for i, item in enumerate(words):
-        if item.lower() in BOOSTER_DICT or (
-            i < len(words) - 1 and item.lower() == "kind" and words[i + 1].lower() == "of"
-        ):
-            sentiments.append(0)
-            continue
-        sentiments = analyzer.sentiment_valence(0, sentitext, item, i, sentiments)
-    sentiments = analyzer._but_check(words, sentiments)
-    return analyzer.score_valence(sentiments, text)["compound"]
+    and then lower-cases the words again for every check; ``pipelines.vader_compound`` does
+    the same arithmetic without either (``tests/test_stance.py`` checks that they agree)."""
+    return compound(analyzer.lexicon, text)
 
 
 def plain_vader(text: str | None) -> float:

@@ -413,7 +413,11 @@ _VADER_WORDS = st.sampled_from(
     ["good", "GOOD", "great", "bad", "BAD", "not", "no", "never", "least", "kind of", "of", "but",
      "BUT", "very", "extremely", "slightly", "without", "doubt", "so", "this", "isn't", "nt",
      "love", "hate", "okay", ":)", ":(", "<3", "lol", "!", "!!!", "?", "??", "a", "I", "x",
-     "the", "flight", "sucks", "kinda", "yeah", "right", "cool", "s.o.b.", "'", "-", "you"]
+     "the", "flight", "sucks", "kinda", "yeah", "right", "cool", "s.o.b.", "'", "-", "you",
+     # VADER's idioms and the words its other rules look for
+     "shit", "bomb", "kiss", "death", "die", "for", "to", "bad ass", "badass", "bus", "stop",
+     "sort of", "sorta", "at", "or", "nor", "NOT", "NEVER", "VERY", "no", "No", "least,",
+     "can't", "wasn't", "uh-uh", "despite", "doubt,", "(good)", "...", "8)", "x2"]
 )
 
 
