@@ -826,8 +826,11 @@ def _normalize(text: str) -> str:
     return text
 
 
+_WORD_CHAR_RE = re.compile(r"[^\W_]")  # a letter or digit: what str.isalnum() accepts
+
+
 def _has_words(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    return _WORD_CHAR_RE.search(text) is not None
 
 
 def _split_clauses(text: str) -> list[_Clause]:

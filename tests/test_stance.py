@@ -406,6 +406,16 @@ def test_model_pickles():
     assert model.classify("thanks @Delta!", DELTA).label == "favor"
 
 
+def test_has_words_is_any_alphanumeric_character():
+    # the clause splitter's regular expression against str.isalnum, on every code point
+    from pipelines.stance import _has_words
+
+    differing = [c for c in map(chr, range(0x110000))
+                 if not 0xD800 <= ord(c) <= 0xDFFF and _has_words(c) != c.isalnum()]
+    assert differing == []
+    assert _has_words("... @ !!") is False and _has_words("-- ok") is True
+
+
 # ------------------------------------------------------------------------------------------
 # VADER without its emoji step, for texts that hold none
 # ------------------------------------------------------------------------------------------
