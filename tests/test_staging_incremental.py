@@ -279,3 +279,29 @@ def test_a_message_that_stops_concerning_the_brand_rebuilds():
     assert update.mode == "rebuilt" and "no longer concerns" in update.reason
     assert con.execute("SELECT count(*) FROM staging.message_brands WHERE message_id = '3'"
                        ).fetchone()[0] == 0
+
+
+def test_a_rebuild_keeps_the_newest_copy_of_each_record():
+    """A rebuild picks the newest copy (the latest load, then the last line) when a record
+    comes more than once, and takes raw as it is when none does."""
+    con = duckdb.connect()
+    create_raw_schema(con)
+    share = {"platform": "twitter", "action_id": "s1", "kind": "share", "actor_id": "2",
+             "target_message_id": "1", "created_at": T0, "source_format": "test",
+             "source_file": "f", "source_line": 0}
+    store_parsed_file(con, _parsed("a", messages=[_message("1", "1", text="first"),
+                                                  _message("2", "2", text="only")],
+                                   actions=[share]), "a", 0)
+    build_staging(con, [ACME])
+    assert con.execute("SELECT message_id, text FROM staging.messages ORDER BY 1").fetchall() \
+        == [("1", "first"), ("2", "only")]
+    # a later load repeats message 1 twice (the last line wins) and the share with a new time
+    later = {**share, "created_at": T0 + timedelta(days=1)}
+    store_parsed_file(con, _parsed("b", messages=[_message("1", "1", text="second", line=1),
+                                                  _message("1", "1", text="third", line=2)],
+                                   actions=[later]), "b", 0)
+    build_staging(con, [ACME])
+    assert con.execute("SELECT message_id, text FROM staging.messages ORDER BY 1").fetchall() \
+        == [("1", "third"), ("2", "only")]
+    assert con.execute("SELECT action_id, created_at FROM staging.actions").fetchall() \
+        == [("s1", T0 + timedelta(days=1))]
