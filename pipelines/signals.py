@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import polars as pl
 
+from pipelines.frames import for_duckdb
 from pipelines.sql_time import whole_minutes_between
 from pipelines.staging import scoped
 from pipelines.stance import MODEL_VERSION, StanceModel, StanceWorkers, score_stance_frame
@@ -64,7 +65,7 @@ def _score_once(
     keyed = frame.with_columns(
         pl.col("brand").replace_strict(hashes, default=None).alias("terms_hash")
     )
-    con.register("_stance_keys", keyed.select("key", *CACHE_KEY))
+    con.register("_stance_keys", for_duckdb(keyed.select("key", *CACHE_KEY)))
     cached = con.sql(
         f"""
         SELECT k.key, c.stance, c.stance_score, c.stance_cue
@@ -88,7 +89,7 @@ def _score_once(
             *CACHE_KEY, pl.lit(version).alias("model_version"),
             "stance", "stance_score", "stance_cue",
         )
-        con.register("_stance_new", rows)
+        con.register("_stance_new", for_duckdb(rows))
         # One stance per (message, brand, flags) and model: a newer text or brand terms
         # replace it. Judgements of the two current models are kept side by side (switching
         # between them judges nothing twice); those of older models are dropped.
@@ -113,7 +114,7 @@ def _score_once(
 
 def _with_texts(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with each message's text from ``staging.messages``, in the same order."""
-    con.register("_text_keys", frame.select("key", "platform", "message_id"))
+    con.register("_text_keys", for_duckdb(frame.select("key", "platform", "message_id")))
     texts = con.sql(
         """
         SELECT k.key, m.text FROM _text_keys k
@@ -222,14 +223,14 @@ def build_message_stance(
                 [judged, around.filter(~pl.col("direct")).join(second, on="key")],
                 how="vertical_relaxed",
             )
-    stance = judged.select(  # noqa: F841 (read by DuckDB below)
+    stance = for_duckdb(judged.select(  # noqa: F841 (read by DuckDB below)
         "brand", "platform", "message_id", "author_id", "parent_id", "parent_author_id",
         "thread_id", "created_at", "kind", "addressed_to_brand", "stance", "stance_score",
         "stance_cue",
     ).with_columns(
         pl.lit(classifier.version if classifier is not None else MODEL_VERSION)
         .alias("stance_model")
-    )
+    ))
     if scope is None:
         write = "CREATE OR REPLACE TABLE marts.message_stance AS"
     else:

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.frames import for_duckdb
 from pipelines.model import TABLE_SCHEMAS, ParsedFile
 
 RAW_TABLES = ("accounts", "messages", "actions", "rejects")
@@ -140,7 +141,7 @@ def store_parsed_file(
             con.execute(f"DELETE FROM raw.{table} WHERE source_file = ?", [parsed.source_file])
             if frame.height:
                 staged = frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
-                con.register("_incoming", staged)
+                con.register("_incoming", for_duckdb(staged))
                 con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM _incoming")
                 con.unregister("_incoming")
         counts = parsed.counts()
