@@ -185,7 +185,9 @@ def brand_reports(
         ).fetchall())
         movement = _rows(
             con,
-            "SELECT * FROM marts.advocate_movement WHERE brand = ? LIMIT ?",
+            # the table's own order, spelt out: a table's rows have no order of their own
+            "SELECT * FROM marts.advocate_movement WHERE brand = ?"
+            " ORDER BY movement, abs(advocacy - previous_advocacy) DESC, account_id LIMIT ?",
             [brand, settings.report_movement],
         )
         previous_as_of = con.execute(
