@@ -26,6 +26,17 @@ from pipelines.sql_time import decay
 ROLES = ("champion", "advocate", "influencer", "detractor", "casual")
 
 
+# what ``signals`` stacks per (brand, account): counts, and their recency-weighted sums
+_SIGNAL_COUNTS = ("defenses", "shares", "conversations", "conversation_turns", "favor_messages",
+                  "criticisms", "messages_about_brand", "messages_to_brand", "distinct_texts",
+                  "other_engagements")
+_SIGNAL_WEIGHTS = ("defenses_w", "shares_w", "conversations_w", "turns_w", "favor_w",
+                   "against_w")
+_SIGNAL_SUMS = ", ".join(
+    [f"coalesce(sum({c}), 0)::BIGINT AS {c}" for c in _SIGNAL_COUNTS]
+    + [f"coalesce(sum({w}), 0) AS {w}" for w in _SIGNAL_WEIGHTS])
+
+
 def _decay(column: str) -> str:
     """SQL for the recency weight of an event at ``column``: 1 at the as-of date, halving
     every half-life before it ($as_of and $half_life are bound parameters)."""
@@ -118,23 +129,7 @@ def build_scores(
             GROUP BY ALL
         ),
         audience AS (
-            SELECT brand, platform, account_id,
-                   coalesce(sum(defenses), 0)::BIGINT AS defenses,
-                   coalesce(sum(defenses_w), 0) AS defenses_w,
-                   coalesce(sum(shares), 0)::BIGINT AS shares,
-                   coalesce(sum(shares_w), 0) AS shares_w,
-                   coalesce(sum(conversations), 0)::BIGINT AS conversations,
-                   coalesce(sum(conversation_turns), 0)::BIGINT AS conversation_turns,
-                   coalesce(sum(conversations_w), 0) AS conversations_w,
-                   coalesce(sum(turns_w), 0) AS turns_w,
-                   coalesce(sum(favor_messages), 0)::BIGINT AS favor_messages,
-                   coalesce(sum(favor_w), 0) AS favor_w,
-                   coalesce(sum(criticisms), 0)::BIGINT AS criticisms,
-                   coalesce(sum(against_w), 0) AS against_w,
-                   coalesce(sum(messages_about_brand), 0)::BIGINT AS messages_about_brand,
-                   coalesce(sum(messages_to_brand), 0)::BIGINT AS messages_to_brand,
-                   coalesce(sum(distinct_texts), 0)::BIGINT AS distinct_texts,
-                   coalesce(sum(other_engagements), 0)::BIGINT AS other_engagements
+            SELECT brand, platform, account_id, {_SIGNAL_SUMS}
             FROM signals GROUP BY ALL
         ),
         posting AS (
