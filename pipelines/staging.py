@@ -103,6 +103,8 @@ def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _latest AS SELECT * FROM raw.{table}
                     WHERE {key} IS NOT NULL AND {by} IS NOT NULL""")
     return "VIEW"
+
+
 # the messages' columns, parents' and quoted messages' authors from ``p`` and ``q``
 MESSAGE_COLUMNS = """
     m.platform, m.message_id, m.author_id, m.kind, m.text, m.created_at, m.parent_id,
