@@ -72,7 +72,9 @@ a judgement is skipped, each skip tested against doing the work (``tests/test_cu
   every match of its pattern must contain (found in bulk by Polars; see "Cue screening");
 * VADER is not asked about a clause without a single lexicon word, nor about one whose cues
   alone take its score past the -1..1 clip;
-* for ASCII text, VADER's per-character emoji rewriting is skipped (no emoji is ASCII).
+* for ASCII text, VADER's per-character emoji rewriting is skipped (no emoji is ASCII), and
+  its compound score is computed by ``pipelines.vader_compound``, the same arithmetic on the
+  words lower-cased once.
 """
 
 from __future__ import annotations
