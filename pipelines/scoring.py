@@ -77,9 +77,13 @@ def build_scores(
         "flood_min": settings.flood_min_messages,
         "flood_mentions": settings.flood_mentions_per_message,
     }
+    # The evidence first, for every account that has any; the scores are then written
+    # straight into the mart with each account's evidence ids, and the evidence of accounts
+    # that are not scored (brand accounts, anonymous ones) is dropped after.
+    _build_evidence(con, as_of, settings.evidence_per_account, settings.min_conversation_turns)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _scores AS
+        CREATE OR REPLACE TABLE marts.advocate_scores AS
         WITH texts AS (
             -- one vote per distinct text: copies and spam do not add up (is_defense marks
             -- favourable replies only, so a text's favour and criticism are its own)
@@ -244,6 +248,11 @@ def build_scores(
                        ORDER BY advocacy_score DESC, net_advocacy DESC, influence_score DESC,
                                 platform, account_id) AS rank
             FROM roles WHERE excluded_reason IS NULL
+        ),
+        evidence_ids AS (
+            SELECT brand, platform, account_id,
+                   list(message_id ORDER BY evidence_rank) AS evidence_message_ids
+            FROM marts.score_evidence GROUP BY ALL
         )
         SELECT brand, platform, account_id, handle, display_name, role,
                advocacy_score, influence_score,
@@ -275,27 +284,22 @@ def build_scores(
                    END,
                    excluded_reason
                ) AS reasons,
-               $as_of::TIMESTAMPTZ AS as_of
+               $as_of::TIMESTAMPTZ AS as_of,
+               e.evidence_message_ids
         FROM roles
         LEFT JOIN ranked r USING (brand, platform, account_id)
+        LEFT JOIN evidence_ids e USING (brand, platform, account_id)
+        ORDER BY brand, rank NULLS LAST, account_id
         """,
         params,
     )
-    _build_evidence(con, as_of, settings.evidence_per_account, settings.min_conversation_turns)
     con.execute(
         """
-        CREATE OR REPLACE TABLE marts.advocate_scores AS
-        SELECT s.*, e.evidence_message_ids
-        FROM _scores s
-        LEFT JOIN (
-            SELECT brand, platform, account_id,
-                   list(message_id ORDER BY evidence_rank) AS evidence_message_ids
-            FROM marts.score_evidence GROUP BY ALL
-        ) e USING (brand, platform, account_id)
-        ORDER BY brand, rank NULLS LAST, account_id
+        DELETE FROM marts.score_evidence e
+        WHERE NOT EXISTS (SELECT 1 FROM marts.advocate_scores s WHERE s.brand = e.brand
+                          AND s.platform = e.platform AND s.account_id = e.account_id)
         """
     )
-    con.execute("DROP TABLE _scores")
     record_snapshot(con, as_of_date, settings.history_daily_days)
     return con.execute("SELECT count(*) FROM marts.advocate_scores").fetchone()[0]
 
@@ -337,7 +341,6 @@ def _build_evidence(
                    ORDER BY e.priority, e.created_at DESC NULLS LAST, e.message_id
                ) AS evidence_rank
         FROM evidence e
-        SEMI JOIN _scores s USING (brand, platform, account_id)
         WHERE e.created_at IS NULL OR e.created_at < $as_of::TIMESTAMPTZ
         QUALIFY evidence_rank <= $per_account
         """,

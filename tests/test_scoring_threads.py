@@ -92,6 +92,8 @@ MESSAGES = [
     _msg("120", "50", "@acme how do I change my seat on an existing booking?", 70),
     _msg("130", "60", "Travel tip thread: what I pack for a long weekend", 80),
     _msg("140", "70", "Acme Air has the friendliest cabin crew, love flying with them", 90),
+    # a deleted account's praise: judged like any message, but no one to score or thank
+    _msg("141", "[deleted]", "Acme Air crew were wonderful, love flying with them", 92),
     # a bot: a different cheerful line about the brand every 60 minutes, on the minute
     *[_msg(f"5{i:02d}", "80", f"Acme Air deal number {i}: great fares, love it!", 200 + 60 * i)
       for i in range(12)],
@@ -290,6 +292,21 @@ def test_evidence_points_at_real_messages(warehouse):
         "SELECT evidence_message_ids FROM marts.advocate_scores WHERE account_id = '20'",
     )[0][0]
     assert ids[:2] == ["104", "102"]
+
+
+def test_accounts_left_unscored_keep_no_evidence(warehouse):
+    """A deleted account's favourable message is judged, but the account is not scored, so
+    no evidence is kept for it either: every evidence row belongs to a scored account."""
+    judged = _one(warehouse, "SELECT stance FROM marts.message_stance WHERE message_id = '141'")
+    assert judged == [("favor",)]
+    assert _one(warehouse, "SELECT count(*) FROM marts.advocate_scores"
+                           " WHERE account_id = '[deleted]'") == [(0,)]
+    assert _one(warehouse, "SELECT count(*) FROM marts.score_evidence"
+                           " WHERE account_id = '[deleted]'") == [(0,)]
+    orphans = _one(warehouse, """
+        SELECT count(*) FROM marts.score_evidence e
+        ANTI JOIN marts.advocate_scores s USING (brand, platform, account_id)""")
+    assert orphans == [(0,)]
 
 
 def test_snapshot_is_idempotent(warehouse):
