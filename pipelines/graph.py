@@ -22,6 +22,21 @@ from pipelines.settings import ScoringSettings
 from pipelines.sql_time import decay
 
 
+def engagement_matrix(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int
+) -> gb.Matrix:
+    """The sparse adjacency matrix over nodes ``0..n_nodes-1``: entry (a, b) sums the weights
+    of every engagement ``a -> b`` (GraphBLAS adds the parallel ones up as it builds)."""
+    return gb.Matrix.from_coo(
+        src.astype(np.uint64),
+        dst.astype(np.uint64),
+        weight.astype(np.float64),
+        nrows=n_nodes,
+        ncols=n_nodes,
+        dup_op=gb.binary.plus,
+    )
+
+
 def engagement_graph(
     src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int
 ) -> ga.DiGraph:
@@ -31,15 +46,27 @@ def engagement_graph(
     >>> g.number_of_nodes()
     2
     """
-    matrix = gb.Matrix.from_coo(
-        src.astype(np.uint64),
-        dst.astype(np.uint64),
-        weight.astype(np.float64),
-        nrows=n_nodes,
-        ncols=n_nodes,
-        dup_op=gb.binary.plus,
-    )
-    return ga.DiGraph(matrix)
+    return ga.DiGraph(engagement_matrix(src, dst, weight, n_nodes))
+
+
+def pair_counts(matrix: gb.Matrix) -> dict[str, np.ndarray]:
+    """Per node, from the matrix's stored entries (one per engaging pair, whatever its
+    weight): how many accounts it engages (``out_pairs``), how many engage it
+    (``in_pairs``), how many of the accounts it engages engage it back (``mutual_pairs``),
+    and the total weight it receives (``in_weight``).
+
+    >>> m = engagement_matrix(np.array([0, 1, 0]), np.array([1, 0, 2]), np.ones(3), 3)
+    >>> {k: v.tolist() for k, v in pair_counts(m).items()}
+    {'out_pairs': [2, 1, 0], 'in_pairs': [1, 1, 1], 'mutual_pairs': [1, 1, 0], \
+'in_weight': [1.0, 1.0, 1.0]}
+    """
+    mutual = matrix.ewise_mult(matrix.T, gb.binary.pair).new()
+    return {
+        "out_pairs": matrix.reduce_rowwise(gb.agg.count).new().to_dense(fill_value=0),
+        "in_pairs": matrix.reduce_columnwise(gb.agg.count).new().to_dense(fill_value=0),
+        "mutual_pairs": mutual.reduce_rowwise(gb.agg.count).new().to_dense(fill_value=0),
+        "in_weight": matrix.reduce_columnwise(gb.monoid.plus).new().to_dense(fill_value=0.0),
+    }
 
 
 def pagerank_array(
@@ -66,28 +93,23 @@ def build_graph_metrics(
 ) -> dict[str, int]:
     """``marts.account_graph_metrics``: PageRank, weighted in-degree, distinct engagers,
     reciprocity and amplification received, per account. Everything comes from one pass
-    over ``staging.interactions``: one row per (actor, target) pair with its decayed weight,
-    how many of its engagements were shares or quotes, and whether the target engaged the
-    actor back. A kind of engagement left out of ``settings.edge_weights`` is not part of
-    the graph at all: it counts toward none of these."""
+    over ``staging.interactions``, one row per engagement with its decayed weight: the
+    matrix built from them adds each pair's engagements up, and the per-pair counts
+    (engagers, engaged back) are read off its entries. A kind of engagement left out of
+    ``settings.edge_weights`` is not part of the graph at all: it counts toward none of
+    these."""
     kinds = list(settings.edge_weights)
     weights = [settings.edge_weights[k] for k in kinds]
     edges = con.execute(
         f"""
         WITH w AS (SELECT unnest($kinds::VARCHAR[]) AS kind,
-                          unnest($weights::DOUBLE[]) AS kind_weight),
-        pairs AS MATERIALIZED (
-            SELECT actor_key, target_key,
-                   sum(w.kind_weight * {decay("coalesce(i.created_at, $as_of::TIMESTAMPTZ)",
-                                              "$as_of::TIMESTAMPTZ", "$half_life")}) AS weight,
-                   count(*) FILTER (WHERE kind IN ('share', 'quote')) AS amplifying
-            FROM staging.interactions i JOIN w USING (kind)
-            WHERE i.created_at IS NULL OR i.created_at < $as_of::TIMESTAMPTZ
-            GROUP BY ALL
-        )
-        SELECT p.*, r.actor_key IS NOT NULL AS engaged_back
-        FROM pairs p
-        LEFT JOIN pairs r ON r.actor_key = p.target_key AND r.target_key = p.actor_key
+                          unnest($weights::DOUBLE[]) AS kind_weight)
+        SELECT i.actor_key, i.target_key,
+               w.kind_weight * {decay("coalesce(i.created_at, $as_of::TIMESTAMPTZ)",
+                                      "$as_of::TIMESTAMPTZ", "$half_life")} AS weight,
+               i.kind IN ('share', 'quote') AS amplifying
+        FROM staging.interactions i JOIN w USING (kind)
+        WHERE i.created_at IS NULL OR i.created_at < $as_of::TIMESTAMPTZ
         """,
         {"kinds": kinds, "weights": weights, "as_of": as_of,
          "half_life": settings.half_life_days},
@@ -95,25 +117,26 @@ def build_graph_metrics(
     n_nodes = con.execute("SELECT count(*) FROM staging.accounts").fetchone()[0]
     src = edges["actor_key"].astype(np.int64)
     dst = edges["target_key"].astype(np.int64)
-    graph = engagement_graph(src, dst, edges["weight"], n_nodes)
+    matrix = engagement_matrix(src, dst, edges["weight"], n_nodes)
     pagerank = pagerank_array(
-        graph, n_nodes, settings.pagerank_alpha, settings.pagerank_l1_tolerance,
+        ga.DiGraph(matrix), n_nodes, settings.pagerank_alpha, settings.pagerank_l1_tolerance,
         settings.pagerank_max_iter,
     )
-    del graph
-    out_edges = np.bincount(src, minlength=n_nodes)
+    pairs = pair_counts(matrix)
+    n_pairs = matrix.nvals
+    del matrix
     node_metrics = pl.DataFrame(  # noqa: F841 (read by DuckDB below)
         {
             "account_key": np.arange(n_nodes, dtype=np.int64),
             "pagerank": pagerank,
             "pagerank_ratio": pagerank * n_nodes,
-            "weighted_in_degree": np.bincount(dst, weights=edges["weight"], minlength=n_nodes),
+            "weighted_in_degree": pairs["in_weight"],
             # engagers: distinct accounts engaging this one, any kind
-            "distinct_engagers": np.bincount(dst, minlength=n_nodes),
+            "distinct_engagers": pairs["in_pairs"].astype(np.int64),
             # share of the accounts this one engages that engage it back (Kwak et al. 2010)
             "reciprocity": np.divide(
-                np.bincount(src, weights=edges["engaged_back"], minlength=n_nodes),
-                out_edges, out=np.zeros(n_nodes), where=out_edges > 0),
+                pairs["mutual_pairs"], pairs["out_pairs"], out=np.zeros(n_nodes),
+                where=pairs["out_pairs"] > 0),
             # shares and quotes of the account's own messages by others (Cha et al. 2010)
             "amplification": np.bincount(
                 dst, weights=edges["amplifying"], minlength=n_nodes).astype(np.int64),
@@ -128,4 +151,4 @@ def build_graph_metrics(
         JOIN node_metrics n USING (account_key)
         """
     )
-    return {"nodes": n_nodes, "edges": len(edges["weight"])}
+    return {"nodes": n_nodes, "edges": n_pairs}
