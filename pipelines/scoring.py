@@ -330,10 +330,9 @@ def _build_evidence(
             UNION ALL
             SELECT s.brand, s.platform, s.author_id,
                    CASE s.stance WHEN 'favor' THEN 'favor' ELSE 'criticism' END,
-                   s.message_id, s.excerpt, m.url, s.created_at,
+                   s.message_id, s.excerpt, s.url, s.created_at,
                    CASE s.stance WHEN 'favor' THEN 4 ELSE 5 END
             FROM marts.message_stance s
-            JOIN staging.messages m USING (platform, message_id)
             WHERE s.stance IN ('favor', 'against') AND NOT s.is_defense
         )
         SELECT e.*, row_number() OVER (

@@ -278,7 +278,7 @@ def build_message_stance(
                j.stance = 'against' AS is_criticism,
                d.defended_message_id IS NOT NULL AS is_defense, d.defended_message_id,
                j.addressed_to_brand, j.kind, j.parent_id, j.thread_id, j.created_at,
-               left(m.text, {EXCERPT_CHARS}) AS excerpt
+               left(m.text, {EXCERPT_CHARS}) AS excerpt, m.url
         FROM judged j
         JOIN staging.messages m USING (platform, message_id)
         LEFT JOIN defended d USING (brand, platform, message_id)
@@ -294,12 +294,11 @@ def build_defense_events(con: duckdb.DuckDBPyConnection) -> None:
         SELECT s.brand, s.platform, s.author_id AS defender_id, s.message_id AS defense_message_id,
                s.defended_message_id AS criticism_message_id, c.author_id AS critic_id,
                s.thread_id, s.created_at, s.stance_score, s.excerpt AS defense_excerpt,
-               c.excerpt AS criticism_excerpt, m.url AS defense_url
+               c.excerpt AS criticism_excerpt, s.url AS defense_url
         FROM marts.message_stance s
         JOIN marts.message_stance c
           ON c.brand = s.brand AND c.platform = s.platform
          AND c.message_id = s.defended_message_id
-        JOIN staging.messages m ON m.platform = s.platform AND m.message_id = s.message_id
         WHERE s.is_defense
         """
     )
@@ -445,13 +444,12 @@ def build_talk_back(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
               AND (m.created_at IS NULL OR m.created_at < $as_of::TIMESTAMPTZ)
         )
         SELECT l.brand, l.platform, l.account_id, l.message_id, l.created_at,
-               s.stance, s.excerpt, m.url,
+               s.stance, s.excerpt, s.url,
                round({whole_minutes_between("l.created_at", "$as_of::TIMESTAMPTZ")}
                      / 1440.0, 1)
                    AS waiting_days
         FROM latest l
         JOIN marts.message_stance s USING (brand, platform, message_id)
-        JOIN staging.messages m USING (platform, message_id)
         ANTI JOIN answered a USING (brand, platform, message_id)
         """,
         {"as_of": as_of},

@@ -55,8 +55,13 @@ def test_documented_marts_exist(sample_run):
         )
     }
     for col in ("platform", "message_id", "author_id", "brand", "stance", "stance_score",
-                "is_defense", "defended_message_id"):
+                "is_defense", "defended_message_id", "excerpt", "url"):
         assert ("message_stance", col) in columns
+    # each judged message keeps its own link, as staging has it
+    linked, differ = _query(db, """
+        SELECT count(s.url), count(*) FILTER (WHERE s.url IS DISTINCT FROM m.url)
+        FROM marts.message_stance s JOIN staging.messages m USING (platform, message_id)""")[0]
+    assert linked > 0 and differ == 0
     for col in ("brand", "platform", "account_id", "handle", "role", "advocacy_score",
                 "influence_score", "rank", "defenses", "shares", "conversations",
                 "favor_messages", "criticisms", "pagerank", "amplification"):
