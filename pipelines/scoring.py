@@ -289,7 +289,6 @@ def build_scores(
         FROM roles
         LEFT JOIN ranked r USING (brand, platform, account_id)
         LEFT JOIN evidence_ids e USING (brand, platform, account_id)
-        ORDER BY brand, rank NULLS LAST, account_id
         """,
         params,
     )
