@@ -46,7 +46,7 @@ def profile_url(platform: str, handle: str | None) -> str | None:
     return None
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict) -> list[dict]:
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -167,12 +167,15 @@ def brand_reports(
         )
         talk_back = _rows(
             con,
+            # left out: the accounts excluded from the ranking (few, so read apart)
             """SELECT t.*, a.handle FROM marts.talk_back t
                JOIN staging.accounts a USING (platform, account_id)
-               LEFT JOIN marts.advocate_scores s USING (brand, platform, account_id)
-               WHERE t.brand = ? AND s.excluded_reason IS NULL
-               ORDER BY t.created_at DESC LIMIT ?""",
-            [brand, settings.report_talk_back],
+               ANTI JOIN (SELECT brand, platform, account_id FROM marts.advocate_scores
+                          WHERE brand = $brand AND excluded_reason IS NOT NULL) x
+                 USING (brand, platform, account_id)
+               WHERE t.brand = $brand
+               ORDER BY t.created_at DESC, t.platform, t.account_id LIMIT $limit""",
+            {"brand": brand, "limit": settings.report_talk_back},
         )
         evidence = _evidence(con, brand, advocates + influencers + detractors)
         scored = con.execute(

@@ -219,6 +219,23 @@ def test_talk_back_lists_unanswered_messages(warehouse):
     assert "40" not in waiting  # the brand answered
 
 
+def test_report_talk_back_leaves_out_accounts_excluded_from_the_ranking(warehouse):
+    """The mention flooder's messages to the brand went unanswered, so it is in the table,
+    but the report does not ask a community manager to answer an excluded account."""
+    from pipelines.movement import build_movement
+    from pipelines.report_data import brand_reports
+
+    waiting = {r[0] for r in _one(warehouse, "SELECT account_id FROM marts.talk_back")}
+    excluded = {r[0] for r in _one(warehouse, "SELECT account_id FROM marts.advocate_scores"
+                                              " WHERE excluded_reason IS NOT NULL")}
+    assert "90" in waiting & excluded
+    build_movement(warehouse, "2026-10-30", DEFAULT_SETTINGS)
+    (report,) = brand_reports(warehouse, DEFAULT_SETTINGS)
+    shown = {row.account_id for row in report.talk_back}
+    assert shown == waiting - excluded
+    assert "50" in shown and "90" not in shown
+
+
 def test_talk_back_as_of_a_past_moment(warehouse):
     """As of 12:57 on the first day: chatty's thank-you (12:50) has its answer (12:55), the
     question of 13:10 has not been asked yet, and nothing waits a negative time."""
