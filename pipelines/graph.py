@@ -37,18 +37,6 @@ def engagement_matrix(
     )
 
 
-def engagement_graph(
-    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int
-) -> ga.DiGraph:
-    """A weighted directed graph over nodes ``0..n_nodes-1``; parallel edges add up.
-
-    >>> g = engagement_graph(np.array([0, 0]), np.array([1, 1]), np.array([1.0, 2.0]), 2)
-    >>> g.number_of_nodes()
-    2
-    """
-    return ga.DiGraph(engagement_matrix(src, dst, weight, n_nodes))
-
-
 def pair_counts(matrix: gb.Matrix) -> dict[str, np.ndarray]:
     """Per node, from the matrix's stored entries (one per engaging pair, whatever its
     weight): how many accounts it engages (``out_pairs``), how many engage it
@@ -115,9 +103,8 @@ def build_graph_metrics(
          "half_life": settings.half_life_days},
     ).fetchnumpy()
     n_nodes = con.execute("SELECT count(*) FROM staging.accounts").fetchone()[0]
-    src = edges["actor_key"].astype(np.int64)
-    dst = edges["target_key"].astype(np.int64)
-    matrix = engagement_matrix(src, dst, edges["weight"], n_nodes)
+    dst = edges["target_key"].astype(np.int64)  # bincount counts into int64 indices
+    matrix = engagement_matrix(edges["actor_key"], dst, edges["weight"], n_nodes)
     pagerank = pagerank_array(
         ga.DiGraph(matrix), n_nodes, settings.pagerank_alpha, settings.pagerank_l1_tolerance,
         settings.pagerank_max_iter,

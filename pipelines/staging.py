@@ -70,10 +70,10 @@ def build_accounts(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# every copy of each record that names its key and its author or actor
+_RECORDS = "SELECT * FROM raw.{table} WHERE {key} IS NOT NULL AND {by} IS NOT NULL"
 # the newest copy of each record: the latest load, and the last line within it
-_LATEST = """
-    SELECT * FROM raw.{table}
-    WHERE {key} IS NOT NULL AND {by} IS NOT NULL {{scope}}
+_LATEST = _RECORDS + """ {{scope}}
     QUALIFY row_number() OVER (
         PARTITION BY platform, {key} ORDER BY load_id DESC, source_line DESC
     ) = 1
@@ -82,26 +82,25 @@ LATEST_MESSAGES = _LATEST.format(table="messages", key="message_id", by="author_
 LATEST_ACTIONS = _LATEST.format(table="actions", key="action_id", by="actor_id")
 
 
-def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str,
-                   query: str) -> str:
-    """``_latest``: the newest copy of each record of ``raw.{table}`` (``query``), and
-    whether it is a ``TABLE`` or a ``VIEW``. When no key repeats (one export, or exports that
-    do not overlap) every row is its own newest copy: counting repeated keys costs a third of
-    the window that picks the newest, so the window only runs when there is something to
-    pick from."""
+def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str) -> str:
+    """``_latest``: the newest copy of each record of ``raw.{table}``, and whether it is a
+    ``TABLE`` or a ``VIEW``. When no key repeats (one export, or exports that do not
+    overlap) every row is its own newest copy: counting repeated keys costs a third of the
+    window that picks the newest, so the window only runs when there is something to pick
+    from."""
+    names = {"table": table, "key": key, "by": by}
     repeated = con.execute(
         f"""
         SELECT count(*) FROM (
-            SELECT platform, {key} FROM raw.{table}
-            WHERE {key} IS NOT NULL AND {by} IS NOT NULL
+            SELECT platform, {key} FROM ({_RECORDS.format(**names)})
             GROUP BY ALL HAVING count(*) > 1)
         """
     ).fetchone()[0]
     if repeated:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {query.format(scope='')}")
+        latest = _LATEST.format(**names).format(scope="")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {latest}")
         return "TABLE"
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _latest AS SELECT * FROM raw.{table}
-                    WHERE {key} IS NOT NULL AND {by} IS NOT NULL""")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _latest AS {_RECORDS.format(**names)}")
     return "VIEW"
 
 
@@ -119,7 +118,7 @@ MESSAGE_COLUMNS = """
 def build_messages(con: duckdb.DuckDBPyConnection) -> None:
     # The newest copy of each message first, into its own table: a window over every column
     # inside the joining statement costs DuckDB several times as much.
-    latest = _newest_copies(con, "messages", "message_id", "author_id", LATEST_MESSAGES)
+    latest = _newest_copies(con, "messages", "message_id", "author_id")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE staging.messages AS
@@ -205,7 +204,7 @@ HANDLES = """
 
 
 def build_actions(con: duckdb.DuckDBPyConnection) -> None:
-    latest = _newest_copies(con, "actions", "action_id", "actor_id", LATEST_ACTIONS)
+    latest = _newest_copies(con, "actions", "action_id", "actor_id")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _handles AS {HANDLES}")
     con.execute(
         f"""
