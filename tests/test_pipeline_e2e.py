@@ -338,6 +338,66 @@ def test_folder_mixing_every_real_format_and_broken_files(real_data, tmp_path):
     assert _query(db, "SELECT count(*) FROM marts.advocate_scores")[0][0] > 0
 
 
+def test_folder_mixing_the_documented_formats_and_broken_files(tmp_path):
+    """The formats with no real sample here, built from their platforms' documentation
+    (Bluesky records, a YouTube commentThreads response, a Facebook Page's comments, a
+    DiscordChatExporter channel), side by side with the bundled sample's exports, a bad line
+    in the middle of a file, a file in another encoding and one in no format: the run
+    succeeds, every file is registered under its format, every record parsed reaches the raw
+    layer, and the bad line is set aside with its position. Needs no ``../shared``."""
+    import json
+
+    from pipelines.formats import parse_file
+    from tests import test_formats_bluesky as bluesky
+    from tests import test_formats_discord as discord
+    from tests import test_formats_facebook as facebook
+    from tests import test_formats_youtube as youtube
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for sample in SAMPLE_DIR.glob("*.*"):
+        if sample.suffix in (".csv", ".jsonl") and not sample.name.startswith("_"):
+            shutil.copy(sample, exports / sample.name)
+    bluesky._write_lines(exports / "bluesky.jsonl", [
+        bluesky._post(bluesky.FAN, "3kpost1", "love @acme.example, thank you!"),
+        '{"uri": "at://did:plc:x/app.bsky.feed.post/3k", "value": {"text": "cut',
+        bluesky._post(bluesky.BOB, "3kpost2", "agreed",
+                      reply={"root": bluesky._ref(bluesky.BRAND_POST),
+                             "parent": bluesky._ref(bluesky.BRAND_POST)}),
+    ])
+    (exports / "youtube.json").write_text(
+        json.dumps(youtube._response(youtube._threads())), encoding="utf-8")
+    (exports / "facebook.json").write_text(
+        json.dumps(facebook._comments_page()), encoding="utf-8")
+    discord._write(exports / "discord.json", discord._export(discord._channel_messages()))
+    (exports / "latin1.csv").write_bytes(
+        "platform,record_type,author_id,id,created_at,text\n"
+        "x,post,u1,m1,2024-01-01,caf\u00e9 au lait\n".encode("latin-1"))
+    (exports / "notes.dat").write_text("meeting notes, not an export\n", encoding="utf-8")
+
+    expected = {str(path): parse_file(path) for path in sorted(exports.iterdir())}
+    db = tmp_path / "db.duckdb"
+    result = run_pipeline(exports, SAMPLE_DIR / "brands.toml", db, tmp_path / "report", AS_OF,
+                          workers=1, quiet=True, stance_model="lexicon")
+    assert result.success
+    formats = dict(_query(db, "SELECT source_file, source_format FROM raw.files"))
+    assert formats == {f: p.source_format for f, p in expected.items()}
+    assert {formats[str(exports / name)] for name in (
+        "bluesky.jsonl", "youtube.json", "facebook.json", "discord.json", "notes.dat")} == {
+        "bluesky", "youtube", "facebook", "discord", "unknown"}
+    for table in ("accounts", "messages", "actions", "rejects"):
+        stored = _query(db, f"SELECT count(*) FROM raw.{table}")[0][0]
+        assert stored == sum(getattr(p, table).height for p in expected.values()), table
+    assert _query(db, "SELECT position FROM raw.rejects WHERE source_file = ?",
+                  str(exports / "bluesky.jsonl")) == [(2,)]
+    assert _query(db, "SELECT count(*) FROM raw.messages WHERE source_file = ?",
+                  str(exports / "bluesky.jsonl")) == [(2,)]
+    ((position, reason),) = _query(db, "SELECT position, reason FROM raw.rejects"
+                                       " WHERE source_file = ?", str(exports / "latin1.csv"))
+    assert position == 2 and "not utf-8 encoded" in reason
+    assert _query(db, "SELECT count(*) FROM marts.advocate_scores")[0][0] > 0
+
+
 def test_stance_model_is_recorded_and_named_in_the_report(sample_run):
     from pipelines.stance_classifier import load_classifier
 
