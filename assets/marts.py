@@ -8,6 +8,7 @@ from pipelines.graph import build_graph_metrics
 from pipelines.movement import build_movement
 from pipelines.partitions import daily_partitions
 from pipelines.resources import AdvocatesConfig, as_of_bounds
+from pipelines.score_history import record_snapshot
 from pipelines.scoring import build_scores
 from pipelines.settings import DEFAULT_SETTINGS
 from pipelines.signals import (
@@ -160,13 +161,16 @@ def account_graph_metrics(context: dg.AssetExecutionContext, config: AdvocatesCo
         dg.AssetCheckSpec("brand_accounts_not_scored", asset="advocate_scores", blocking=True),
     ],
     description="marts.advocate_scores (role, advocacy and influence 0-100, rank, components, "
-    "reasons, evidence ids), marts.score_evidence, the marts.advocate_score_history "
-    "snapshot for this partition, and marts.advocate_movement since the previous snapshot.",
+    "reasons, evidence ids), marts.score_evidence, this partition's snapshot of the scores "
+    "(a Parquet file that marts.advocate_score_history reads; it joins the published ones "
+    "when the run publishes), and marts.advocate_movement since the previous snapshot.",
 )
 def advocate_scores(context: dg.AssetExecutionContext, config: AdvocatesConfig):
     as_of, as_of_date = as_of_bounds(context.partition_key)
     with config.connect() as con:
-        rows = build_scores(con, as_of, as_of_date, DEFAULT_SETTINGS)
+        rows = build_scores(con, as_of, DEFAULT_SETTINGS)
+        record_snapshot(con, config.history_folders, as_of_date,
+                        DEFAULT_SETTINGS.history_daily_days)
         moved = dict(con.execute(
             "SELECT 'moved_' || movement, count(*) FROM marts.advocate_movement GROUP BY ALL"
         ).fetchall()) if build_movement(con, as_of_date, DEFAULT_SETTINGS) else {}

@@ -286,8 +286,17 @@ def run_benchmark(
     wal = working.with_name(working.name + ".wal")
     saved = out / ".work" / "before-nightly.duckdb"
     next_day = data_dir / "next_day.csv"
+    from pipelines.resources import AdvocatesConfig
+
+    snapshots = AdvocatesConfig(database=str(published)).history_folders
+
+    def forget_snapshots() -> None:
+        for folder in (snapshots.published, snapshots.pending):
+            shutil.rmtree(folder, ignore_errors=True)
+
     for stale in (published, working, wal, saved, next_day):
         stale.unlink(missing_ok=True)
+    forget_snapshots()
     started = time.perf_counter()
     info = generate_interactions(n, data_dir, unique_text_share=unique_text_share)
     console.print(f"Generated {info} in {time.perf_counter() - started:.1f} s")
@@ -296,6 +305,7 @@ def run_benchmark(
     def fresh() -> None:
         for path in (published, working, wal):
             path.unlink(missing_ok=True)
+        forget_snapshots()
 
     figures = _repeated(
         repeat, fresh, lambda: _timed_run(data_dir, out, last_day, workers, stance_model),

@@ -4,6 +4,8 @@ Two database files: the run writes a *working* database (it keeps the raw layer 
 registry between runs, so nightly runs are incremental) and, only when every asset succeeded,
 copies it over the *published* database that analysts query. A failed run therefore leaves the
 previous published database and report untouched, and analysts never read a file being written.
+The score snapshots are files beside the databases (``pipelines.score_history``), moved into
+the published folder by the same publish step.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pipelines.defaults import (
     DEFAULT_REPORT_DIR,
     STANCE_MODELS,
 )
+from pipelines.score_history import SnapshotFolders, publish_snapshots
+from pipelines.settings import DEFAULT_SETTINGS
 
 
 class AdvocatesConfig(dg.ConfigurableResource):
@@ -122,9 +126,22 @@ class AdvocatesConfig(dg.ConfigurableResource):
         finally:
             con.close()
 
+    @property
+    def history_folders(self) -> SnapshotFolders:
+        """Where the score snapshots live: ``<database name>.history/`` beside the published
+        database, and the run's own beside the working one until it publishes."""
+        published, working = Path(self.database), self.working_database
+        return SnapshotFolders(
+            published=published.with_name(published.stem + ".history").resolve(),
+            pending=working.with_name(working.stem + ".history").resolve(),
+        )
+
     def publish(self) -> Path:
-        """Copy the working database over the published one, atomically."""
+        """Copy the working database over the published one, atomically, with the run's score
+        snapshot moved in beside it; thinned snapshots are deleted after."""
         with self.connect() as con:
+            thinned = publish_snapshots(con, self.history_folders,
+                                        DEFAULT_SETTINGS.history_daily_days)
             con.execute("CHECKPOINT")
         target = Path(self.database)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +149,8 @@ class AdvocatesConfig(dg.ConfigurableResource):
         shutil.copyfile(self.working_database, tmp)
         os.replace(tmp, target)
         self._published_mark.write_text(self._stamp(target))
+        for path in thinned:
+            path.unlink(missing_ok=True)
         return target
 
 

@@ -1,43 +1,57 @@
 """``marts.advocate_score_history``: a snapshot of ``marts.advocate_scores`` per as-of date,
-kept within bounds.
+kept within bounds, stored as one Parquet file per date beside the published database.
 
-Each daily run writes the whole scores table again (about 90 MB a night at ten million
-interactions), so keeping every snapshot would grow the database without end. Snapshots of the
-last ``ScoringSettings.history_daily_days`` days before the newest are all kept; older ones are
-thinned to the first snapshot of each calendar month, which keeps a monthly trend. The
-snapshot a run has just written is always kept, so a backfill of an old day can still be
-compared with the snapshot before it (``pipelines.movement``); the next run thins it.
+A snapshot is the whole scores table (about 1.8M rows, 70 MB of Parquet at ten million
+interactions). Kept inside the database, 90 daily snapshots would make the file ten times its
+size, and every nightly run copies the whole file when it publishes. So each snapshot is a
+file, ``<as-of date>.parquet``, in a folder named after the database
+(``out/advocates.history/`` for ``out/advocates.duckdb``), and ``marts.advocate_score_history``
+is a view that reads the kept files: analysts query it like any other table.
+
+A run writes its snapshot into its *pending* folder (beside the working database) and points
+the view at the published snapshots plus its own; only when the run publishes does the file
+move into the published folder (``publish_snapshots``), so a failed run changes nothing that
+analysts read. Snapshots of the last ``ScoringSettings.history_daily_days`` days before the
+newest are all kept; older ones are thinned to the first snapshot of each calendar month, which
+keeps a monthly trend. The snapshot a run has just written is always kept, so a backfill of an
+old day can still be compared with the snapshot before it (``pipelines.movement``); the next
+run thins it. Thinned files are deleted once the new database is published.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
+VIEW = "marts.advocate_score_history"
 
-def record_snapshot(
-    con: duckdb.DuckDBPyConnection, as_of_date: str, daily_days: int | None
-) -> int:
-    """Write ``marts.advocate_scores`` as the snapshot of ``as_of_date`` (replacing one
-    written before for that date), then thin old snapshots; returns how many were dropped."""
-    con.execute(
-        """
-        CREATE TABLE IF NOT EXISTS marts.advocate_score_history AS
-        SELECT CAST(NULL AS DATE) AS as_of_date, * EXCLUDE (evidence_message_ids)
-        FROM marts.advocate_scores WHERE false
-        """
-    )
-    con.execute("DELETE FROM marts.advocate_score_history WHERE as_of_date = ?", [as_of_date])
-    con.execute(
-        """
-        INSERT INTO marts.advocate_score_history BY NAME
-        SELECT CAST(? AS DATE) AS as_of_date, * EXCLUDE (evidence_message_ids)
-        FROM marts.advocate_scores
-        """,
-        [as_of_date],
-    )
-    return thin_snapshots(con, as_of_date, daily_days)
+
+@dataclass(frozen=True)
+class SnapshotFolders:
+    """``published``: the snapshots the published database reads; ``pending``: the snapshot
+    of the run under way, until it publishes."""
+
+    published: Path
+    pending: Path
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def snapshot_files(folder: Path) -> dict[date, Path]:
+    """The snapshot files in ``folder``, by their as-of date (other files are ignored)."""
+    files = {}
+    for path in folder.glob("*.parquet") if folder.is_dir() else ():
+        try:
+            files[date.fromisoformat(path.stem)] = path.resolve()
+        except ValueError:
+            continue
+    return files
 
 
 def snapshots_to_drop(dates: list[date], daily_days: int | None, keep: date) -> list[date]:
@@ -56,14 +70,71 @@ def snapshots_to_drop(dates: list[date], daily_days: int | None, keep: date) -> 
     )
 
 
-def thin_snapshots(
-    con: duckdb.DuckDBPyConnection, keep: str, daily_days: int | None
+def _point_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """``marts.advocate_score_history`` as the union of ``files`` (absolute paths)."""
+    listed = ", ".join(_quote(f) for f in sorted(files))
+    con.execute(f"CREATE OR REPLACE VIEW {VIEW} AS"
+                f" SELECT * FROM read_parquet([{listed}], union_by_name = true)")
+
+
+def _move_table_out(con: duckdb.DuckDBPyConnection, pending: Path) -> None:
+    """A database written before the snapshots moved to files has them in a table: each of
+    its dates becomes a pending file, published with the run, and the table is dropped."""
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables"
+        " WHERE table_schema = 'marts' AND table_name = 'advocate_score_history'"
+    ).fetchone()
+    if kind is None or kind[0] != "BASE TABLE":
+        return
+    days = [r[0] for r in con.execute(f"SELECT DISTINCT as_of_date FROM {VIEW}").fetchall()]
+    for day in days:
+        _write(con, f"SELECT * FROM {VIEW} WHERE as_of_date = DATE '{day.isoformat()}'",
+               pending / f"{day.isoformat()}.parquet")
+    con.execute(f"DROP TABLE {VIEW}")
+
+
+def _write(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    """Write ``query`` to ``path`` through a temporary name, so a file is whole or absent."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    con.execute(f"COPY ({query}) TO {_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+    os.replace(tmp, path)
+
+
+def record_snapshot(
+    con: duckdb.DuckDBPyConnection, folders: SnapshotFolders, as_of_date: str,
+    daily_days: int | None,
 ) -> int:
-    """Drop the snapshots ``snapshots_to_drop`` names (``keep``: the date just written)."""
-    dates = [r[0] for r in con.execute(
-        "SELECT DISTINCT as_of_date FROM marts.advocate_score_history").fetchall()]
-    drop = snapshots_to_drop(dates, daily_days, date.fromisoformat(keep))
-    if drop:
-        con.execute("DELETE FROM marts.advocate_score_history"
-                    " WHERE list_contains(?::DATE[], as_of_date)", [drop])
+    """Write ``marts.advocate_scores`` as the pending snapshot of ``as_of_date`` (replacing
+    one written before for that date) and point ``marts.advocate_score_history`` at it and the
+    published snapshots that are kept; returns how many are thinned out."""
+    day = date.fromisoformat(as_of_date)  # also: the date is safe to write into the SQL
+    folders.pending.mkdir(parents=True, exist_ok=True)
+    for stale in folders.pending.glob("*.parquet"):  # a failed run's: this run supersedes it
+        stale.unlink()
+    _move_table_out(con, folders.pending)
+    _write(con, f"SELECT DATE '{day.isoformat()}' AS as_of_date,"
+                " * EXCLUDE (evidence_message_ids) FROM marts.advocate_scores",
+           folders.pending / f"{day.isoformat()}.parquet")
+    files = {**snapshot_files(folders.published), **snapshot_files(folders.pending)}
+    drop = set(snapshots_to_drop(list(files), daily_days, day))
+    _point_view(con, [path for d, path in files.items() if d not in drop])
     return len(drop)
+
+
+def publish_snapshots(
+    con: duckdb.DuckDBPyConnection, folders: SnapshotFolders, daily_days: int | None
+) -> list[Path]:
+    """Move the pending snapshots into the published folder and point the view at the kept
+    ones there; returns the thinned files, to delete once the database that no longer reads
+    them is published. Does nothing when no snapshot was ever written."""
+    pending = snapshot_files(folders.pending)
+    folders.published.mkdir(parents=True, exist_ok=True)
+    for path in pending.values():
+        os.replace(path, folders.published / path.name)
+    files = snapshot_files(folders.published)
+    if not files:
+        return []
+    # the run's own snapshot (and any moved out of an older database's table) is kept
+    drop = set(snapshots_to_drop(list(files), daily_days, max(files))) - set(pending)
+    _point_view(con, [path for d, path in files.items() if d not in drop])
+    return [files[d] for d in sorted(drop)]

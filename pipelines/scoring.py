@@ -11,15 +11,14 @@ Tables:
 ``marts.advocate_scores``         one row per scored (brand, account): role, scores, rank,
                                   components, reasons and evidence message ids
 ``marts.score_evidence``          the messages behind each score, with excerpts and links
-``marts.advocate_score_history``  a snapshot of the scores per as-of date, thinned with age
-                                  (``pipelines.score_history``)
+(the snapshot of the scores per as-of date, ``marts.advocate_score_history``, is written by
+``pipelines.score_history``)
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from pipelines.score_history import record_snapshot
 from pipelines.settings import ScoringSettings
 from pipelines.sql_time import decay
 
@@ -44,10 +43,10 @@ def _decay(column: str) -> str:
 
 
 def build_scores(
-    con: duckdb.DuckDBPyConnection, as_of: str, as_of_date: str, settings: ScoringSettings
+    con: duckdb.DuckDBPyConnection, as_of: str, settings: ScoringSettings
 ) -> int:
     """Build ``marts.advocate_scores`` and ``marts.score_evidence`` as of ``as_of`` (the end
-    of ``as_of_date``), and record the snapshot in ``marts.advocate_score_history``."""
+    of the partition's day); returns how many accounts were scored."""
     aw = settings.advocacy_weights
     iw = settings.influence_weights
     params = {
@@ -299,7 +298,6 @@ def build_scores(
                           AND s.platform = e.platform AND s.account_id = e.account_id)
         """
     )
-    record_snapshot(con, as_of_date, settings.history_daily_days)
     return con.execute("SELECT count(*) FROM marts.advocate_scores").fetchone()[0]
 
 
