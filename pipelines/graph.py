@@ -28,9 +28,9 @@ def engagement_matrix(
     """The sparse adjacency matrix over nodes ``0..n_nodes-1``: entry (a, b) sums the weights
     of every engagement ``a -> b`` (GraphBLAS adds the parallel ones up as it builds)."""
     return gb.Matrix.from_coo(
-        src.astype(np.uint64),
-        dst.astype(np.uint64),
-        weight.astype(np.float64),
+        src.astype(np.uint64, copy=False),
+        dst.astype(np.uint64, copy=False),
+        weight.astype(np.float64, copy=False),
         nrows=n_nodes,
         ncols=n_nodes,
         dup_op=gb.binary.plus,
@@ -92,7 +92,7 @@ def build_graph_metrics(
         f"""
         WITH w AS (SELECT unnest($kinds::VARCHAR[]) AS kind,
                           unnest($weights::DOUBLE[]) AS kind_weight)
-        SELECT i.actor_key, i.target_key,
+        SELECT i.actor_key::UBIGINT AS actor_key, i.target_key::UBIGINT AS target_key,
                w.kind_weight * {decay("coalesce(i.created_at, $as_of::TIMESTAMPTZ)",
                                       "$as_of::TIMESTAMPTZ", "$half_life")} AS weight,
                i.kind IN ('share', 'quote') AS amplifying
@@ -103,8 +103,10 @@ def build_graph_metrics(
          "half_life": settings.half_life_days},
     ).fetchnumpy()
     n_nodes = con.execute("SELECT count(*) FROM staging.accounts").fetchone()[0]
-    dst = edges["target_key"].astype(np.int64)  # bincount counts into int64 indices
-    matrix = engagement_matrix(edges["actor_key"], dst, edges["weight"], n_nodes)
+    # the keys come as GraphBLAS's index type; bincount wants signed ones (the same bits)
+    dst = edges["target_key"].view(np.int64)
+    matrix = engagement_matrix(edges["actor_key"], edges["target_key"], edges["weight"],
+                               n_nodes)
     pagerank = pagerank_array(
         ga.DiGraph(matrix), n_nodes, settings.pagerank_alpha, settings.pagerank_l1_tolerance,
         settings.pagerank_max_iter,
