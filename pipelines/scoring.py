@@ -249,8 +249,11 @@ def build_scores(
             FROM roles WHERE excluded_reason IS NULL
         ),
         evidence_ids AS (
+            -- sorting each account's few (rank, id) pairs is cheaper than an ordered
+            -- aggregate, which sorts the whole table
             SELECT brand, platform, account_id,
-                   list(message_id ORDER BY evidence_rank) AS evidence_message_ids
+                   list_transform(list_sort(list({{'rank': evidence_rank, 'id': message_id}})),
+                                  lambda e: e.id) AS evidence_message_ids
             FROM marts.score_evidence GROUP BY ALL
         )
         SELECT brand, platform, account_id, handle, display_name, role,
