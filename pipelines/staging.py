@@ -146,6 +146,89 @@ def resolve_threads(con: duckdb.DuckDBPyConnection, record: str | None = None) -
         WHERE parent_id IS NOT NULL AND parent_id <> message_id
         """
     )
+    _jump(con)
+    return _set_roots(con, record)
+
+
+def resolve_new_threads(
+    con: duckdb.DuckDBPyConnection, scope: str, record: str | None = None
+) -> int | None:
+    """``resolve_threads`` after a fold-in, for the messages in ``scope`` (a table of
+    platform, message_id: those just added or delivered again, with their parents unchanged)
+    and the older ones whose chain runs through them, rather than for every message.
+
+    An older reply already holds its root, so one hop takes it there: the chains walked are
+    those of the new messages, up to where they meet an older one, plus the older replies
+    whose chain ended at a message that has only now arrived. The hop is only as good as the
+    root found last time, so this returns None (and changes nothing) where that root may not
+    be what a full walk finds: an older message on the way with a declared thread id (its
+    thread is not its chain's root), a root that is itself a reply (a cycle, or a chain
+    deeper than the rounds reach), a chain of the new messages that loops, or one too deep
+    for the rounds. The caller then resolves every thread. (The full walk stops at the
+    ancestor ``2**THREAD_DEPTH_ROUNDS`` links up; where an older chain that deep now goes on
+    through a new message, this finds the true root instead.)"""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _up AS
+        WITH arrived AS (
+            SELECT m.platform, m.message_id, m.parent_id
+            FROM staging.messages m SEMI JOIN {scope} s USING (platform, message_id)
+        ),
+        reached AS (
+            -- older replies the new ones answer, and those whose chain ended at one of them
+            SELECT m.platform, m.message_id, m.thread_id, m.declared_thread_id
+            FROM staging.messages m
+            SEMI JOIN arrived a ON a.platform = m.platform AND a.parent_id = m.message_id
+            WHERE m.parent_id IS NOT NULL AND m.parent_id <> m.message_id
+            UNION
+            SELECT m.platform, m.message_id, m.thread_id, m.declared_thread_id
+            FROM staging.messages m
+            SEMI JOIN arrived a ON a.platform = m.platform AND a.message_id = m.thread_id
+            WHERE m.parent_id IS NOT NULL AND m.parent_id <> m.message_id
+        )
+        SELECT platform, message_id, parent_id AS up, NULL::VARCHAR AS declared_thread_id,
+               false AS older
+        FROM arrived WHERE parent_id IS NOT NULL AND parent_id <> message_id
+        UNION ALL
+        SELECT r.platform, r.message_id, r.thread_id, r.declared_thread_id, true
+        FROM reached r ANTI JOIN {scope} s USING (platform, message_id)
+        """
+    )
+    doubtful = con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT 1 FROM _up WHERE older AND declared_thread_id IS NOT NULL
+            UNION ALL
+            SELECT 1 FROM _up u
+            JOIN staging.messages m ON m.platform = u.platform AND m.message_id = u.up
+            ANTI JOIN {scope} s ON s.platform = m.platform AND s.message_id = m.message_id
+            WHERE u.older AND m.parent_id IS NOT NULL AND m.parent_id <> m.message_id
+            LIMIT 1)
+        """
+    ).fetchone()[0]
+    con.execute("ALTER TABLE _up DROP COLUMN declared_thread_id")
+    con.execute("ALTER TABLE _up DROP COLUMN older")
+    if doubtful or not _jump(con) or _in_a_cycle(con):
+        con.execute("DROP TABLE IF EXISTS _up")
+        return None
+    return _set_roots(con, record)
+
+
+def _in_a_cycle(con: duckdb.DuckDBPyConnection) -> bool:
+    """After the rounds, a chain that ends at a message which itself has a link in ``_up``
+    ends in a loop: a reply chain that comes back on itself."""
+    return con.execute(
+        """
+        SELECT count(*) FROM (
+            SELECT 1 FROM _up a JOIN _up b ON b.platform = a.platform AND b.message_id = a.up
+            LIMIT 1)
+        """
+    ).fetchone()[0] > 0
+
+
+def _jump(con: duckdb.DuckDBPyConnection) -> bool:
+    """The pointer-jumping rounds over ``_up`` (platform, message_id, up); whether every
+    chain reached its end within them."""
     for _ in range(THREAD_DEPTH_ROUNDS):
         con.execute(
             """
@@ -158,8 +241,15 @@ def resolve_threads(con: duckdb.DuckDBPyConnection, record: str | None = None) -
         moved = con.execute("SELECT count(*) FROM _up_next WHERE moved").fetchone()[0]
         con.execute("CREATE OR REPLACE TEMP TABLE _up AS SELECT * EXCLUDE (moved)"
                     " FROM _up_next")
+        con.execute("DROP TABLE _up_next")
         if not moved:
-            break
+            return True
+    return False
+
+
+def _set_roots(con: duckdb.DuckDBPyConnection, record: str | None) -> int:
+    """Write the roots in ``_up`` into ``staging.messages`` (replies without a declared
+    thread id); ``record``: see ``resolve_threads``."""
     if record is not None:
         con.execute(
             f"""
@@ -179,7 +269,6 @@ def resolve_threads(con: duckdb.DuckDBPyConnection, record: str | None = None) -
         """
     ).fetchone()[0]
     con.execute("DROP TABLE IF EXISTS _up")
-    con.execute("DROP TABLE IF EXISTS _up_next")
     return changed
 
 

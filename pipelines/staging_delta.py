@@ -31,6 +31,7 @@ from pipelines.staging import (
     SEEN_ACCOUNTS,
     build_brand_accounts,
     build_message_brands,
+    resolve_new_threads,
     resolve_threads,
     scoped,
 )
@@ -180,7 +181,8 @@ def _apply_messages(con: duckdb.DuckDBPyConnection) -> None:
         FROM _d_messages n
         WHERE n.platform = s.platform AND n.message_id = s.quoted_id
           AND s.quoted_author_id IS NULL""")
-    resolve_threads(con, record="_changed_messages")
+    if resolve_new_threads(con, "_d_messages", record="_changed_messages") is None:
+        resolve_threads(con, record="_changed_messages")
     # replies and quotes of accounts that had no row until now had no edge either
     for column in ("parent_author_id", "quoted_author_id"):
         con.execute(f"""

@@ -305,3 +305,42 @@ def test_a_rebuild_keeps_the_newest_copy_of_each_record():
         == [("1", "third"), ("2", "only")]
     assert con.execute("SELECT action_id, created_at FROM staging.actions").fetchall() \
         == [("s1", T0 + timedelta(days=1))]
+
+
+def test_threads_of_a_fold_in_walk_only_the_new_chains_unless_in_doubt(monkeypatch):
+    """New replies, and older ones whose root has only now arrived, get their root by one hop
+    through the older messages' known roots; a loop or a declared thread on the way sends the
+    fold-in back to walking every chain. Either way the roots are a rebuild's."""
+    import pipelines.staging_delta as delta
+
+    walked_all = []
+    full = delta.resolve_threads
+    monkeypatch.setattr(delta, "resolve_threads",
+                        lambda con, record=None: walked_all.append(1) or full(con, record))
+    con = duckdb.connect()
+    create_raw_schema(con)
+    acme = {"platform": "twitter", "account_id": "1", "handle": "acme"}
+    first = [_message("1", "2"), _message("2", "3", parent="1"), _message("3", "3", parent="9")]
+    assert _load(con, _parsed("a", [acme], first)).mode == "rebuilt"
+    # 4 answers an older reply; 9, which 3 answered, arrives under 2
+    assert _load(con, _parsed("b", messages=[_message("4", "2", parent="2"),
+                                             _message("9", "2", parent="2")])).mode == (
+        "incremental")
+    roots = dict(con.execute("SELECT message_id, thread_id FROM staging.messages").fetchall())
+    assert roots == {"1": "1", "2": "1", "3": "1", "4": "1", "9": "1"}
+    assert walked_all == []
+    _assert_same_as_rebuild(con, [ACME])
+    # two new replies that answer each other
+    assert _load(con, _parsed("c", messages=[_message("10", "2", parent="11"),
+                                             _message("11", "3", parent="10")])).mode == (
+        "incremental")
+    assert walked_all == [1]
+    _assert_same_as_rebuild(con, [ACME])
+    # a new reply with a declared thread answers 2, whose root is sure...
+    assert _load(con, _parsed("d", messages=[_message("20", "2", parent="2", thread="T")]))
+    assert walked_all == [1]
+    # ...but a reply under it has an older message with a declared thread on the way
+    assert _load(con, _parsed("e", messages=[_message("21", "3", parent="20")])).mode == (
+        "incremental")
+    assert walked_all == [1, 1]
+    _assert_same_as_rebuild(con, [ACME])
