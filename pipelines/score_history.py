@@ -1,10 +1,10 @@
 """``marts.advocate_score_history``: a snapshot of ``marts.advocate_scores`` per as-of date,
 kept within bounds, stored as one Parquet file per date beside the published database.
 
-A snapshot is the whole scores table (about 1.8M rows, 70 MB of Parquet at ten million
-interactions). Kept inside the database, 90 daily snapshots would make the file ten times its
-size, and every nightly run copies the whole file when it publishes. So each snapshot is a
-file, ``<as-of date>.parquet``, in a folder named after the database
+A snapshot is the whole scores table (about 1.8M rows at ten million interactions: 109 MB
+inside DuckDB, 73 MB as Parquet). Kept inside the database, 90 daily snapshots would add
+about 10 GB to a 1.3 GB file, and every nightly run copies the whole file when it publishes.
+So each snapshot is a file, ``<as-of date>.parquet``, in a folder named after the database
 (``out/advocates.history/`` for ``out/advocates.duckdb``), and ``marts.advocate_score_history``
 is a view that reads the kept files: analysts query it like any other table.
 
@@ -94,9 +94,11 @@ def _move_table_out(con: duckdb.DuckDBPyConnection, pending: Path) -> None:
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    """Write ``query`` to ``path`` through a temporary name, so a file is whole or absent."""
+    """Write ``query`` to ``path`` through a temporary name, so a file is whole or absent.
+    (zstd's fastest level: 10% faster than its default and as small, for these tables.)"""
     tmp = path.with_name(f".{path.name}.tmp")
-    con.execute(f"COPY ({query}) TO {_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({query}) TO {_quote(tmp)}"
+                " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
     os.replace(tmp, path)
 
 
