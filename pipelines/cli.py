@@ -326,6 +326,9 @@ def run(
                   "passed (unique keys, no orphan rows, non-empty scores)")
     console.print(f"Database: [bold]{db}[/bold]  (open it read-only: "
                   f"duckdb.connect({str(db)!r}, read_only=True))")
+    console.print(f"History:  [bold]{db.with_name(db.stem + '.history')}[/bold]  (a Parquet file"
+                  " of scores per day, read by marts.advocate_score_history: keep it beside"
+                  " the database)")
     console.print(f"Report:   [bold]{report_dir / 'advocates.html'}[/bold] and advocates.csv")
     _files_not_read(db)
     _top_advocates(db, top)

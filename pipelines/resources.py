@@ -88,7 +88,7 @@ class AdvocatesConfig(dg.ConfigurableResource):
         return f"{stat.st_size} {stat.st_mtime_ns}"
 
     def _start_from_published(self) -> None:
-        """The working copy holds the run's state (the file registry, the score history). When
+        """The working copy holds the run's state (the file registry, the staged layers). When
         it is missing (a new ``--db`` path, a deleted ``.work`` folder), or the published file
         is not the one the last run published (a backup put back), the run starts from the
         published database rather than from nothing."""

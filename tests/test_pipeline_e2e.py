@@ -188,6 +188,9 @@ def test_a_failed_check_stops_the_run_before_it_publishes(sample_run, tmp_path, 
     copy = tmp_path / "checked"
     shutil.copytree(out, copy)
     db_bytes = (copy / "advocates.duckdb").read_bytes()
+    history = {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+               for p in (copy / "advocates.history").iterdir()}
+    assert history  # the sample run's snapshot
     real = assets.marts.unique_keys
 
     def broken(con, check_name, table, keys):
@@ -205,6 +208,9 @@ def test_a_failed_check_stops_the_run_before_it_publishes(sample_run, tmp_path, 
     assert "check unique_score_keys failed: {'duplicated_keys': 3}" in output
     assert "previous database and report are unchanged" in output
     assert (copy / "advocates.duckdb").read_bytes() == db_bytes
+    # the failed run's snapshot was written, but not where the published database reads
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in (copy / "advocates.history").iterdir()} == history
 
 
 def test_cli_help_documents_every_option():
