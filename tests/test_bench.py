@@ -1,4 +1,5 @@
-"""The benchmark's generated data is valid input: every row loads, nothing is rejected."""
+"""The benchmark: its generated data is valid input, its repeated runs start from the same
+point, and each timed run is a process of its own."""
 
 import polars as pl
 
@@ -51,3 +52,23 @@ def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, mo
     assert not (tmp_path / ".work" / "before-nightly.duckdb").exists()
     text = console.export_text()
     assert "median of 3 runs" in text and "1.0-9.0" in text
+
+
+
+def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """The pipeline runs in a fresh process, as a nightly run does (nothing patched or left
+    in this one reaches it); its timings and peak memory come back from there."""
+    from datetime import date
+
+    from pipelines import bench, cli
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the benchmark ran the pipeline in its own process")
+
+    monkeypatch.setattr(cli, "run_pipeline", not_here)
+    generate_interactions(2_000, tmp_path / "data", seed=5)
+    figures = bench._timed_run(tmp_path / "data", tmp_path, date(2026, 10, 29), 1, "lexicon")
+    assert {"raw_exports", "advocate_scores", "published_database"} <= figures.keys()
+    assert figures["total_s"] >= figures["advocate_scores"] > 0
+    assert 0 < figures["peak_gib"] < 4
+    assert (tmp_path / "advocates.duckdb").is_file()
