@@ -322,11 +322,13 @@ def run(
         console.print("[red]The run failed; the previous database and report are unchanged."
                       "[/red]")
         raise typer.Exit(1)
+    from pipelines.score_history import history_folder
+
     console.print(f"Done in {time.perf_counter() - started:.1f} s; {passed} asset checks "
                   "passed (unique keys, no orphan rows, non-empty scores)")
     console.print(f"Database: [bold]{db}[/bold]  (open it read-only: "
                   f"duckdb.connect({str(db)!r}, read_only=True))")
-    console.print(f"History:  [bold]{db.with_name(db.stem + '.history')}[/bold]  (a Parquet file"
+    console.print(f"History:  [bold]{history_folder(db)}[/bold]  (a Parquet file"
                   " of scores per day, read by marts.advocate_score_history: keep it beside"
                   " the database)")
     console.print(f"Report:   [bold]{report_dir / 'advocates.html'}[/bold] and advocates.csv")

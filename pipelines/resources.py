@@ -26,7 +26,7 @@ from pipelines.defaults import (
     DEFAULT_REPORT_DIR,
     STANCE_MODELS,
 )
-from pipelines.score_history import SnapshotFolders, publish_snapshots
+from pipelines.score_history import SnapshotFolders, history_folder, publish_snapshots
 from pipelines.settings import DEFAULT_SETTINGS
 
 
@@ -132,8 +132,8 @@ class AdvocatesConfig(dg.ConfigurableResource):
         database, and the run's own beside the working one until it publishes."""
         published, working = Path(self.database), self.working_database
         return SnapshotFolders(
-            published=published.with_name(published.stem + ".history").resolve(),
-            pending=working.with_name(working.stem + ".history").resolve(),
+            published=history_folder(published).resolve(),
+            pending=history_folder(working).resolve(),
         )
 
     def publish(self) -> Path:

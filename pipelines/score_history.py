@@ -39,6 +39,11 @@ class SnapshotFolders:
     pending: Path
 
 
+def history_folder(database: Path) -> Path:
+    """The folder of a database's score snapshots: ``<database name>.history/`` beside it."""
+    return database.with_name(database.stem + ".history")
+
+
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 

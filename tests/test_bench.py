@@ -54,7 +54,6 @@ def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, mo
     assert "median of 3 runs" in text and "1.0-9.0" in text
 
 
-
 def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
     """The pipeline runs in a fresh process, as a nightly run does (nothing patched or left
     in this one reaches it); its timings and peak memory come back from there."""
@@ -63,7 +62,7 @@ def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
     from pipelines import bench, cli
 
     def not_here(*args, **kwargs):
-        raise AssertionError("the benchmark ran the pipeline in its own process")
+        raise AssertionError("the benchmark ran the pipeline in the test's process")
 
     monkeypatch.setattr(cli, "run_pipeline", not_here)
     generate_interactions(2_000, tmp_path / "data", seed=5)
