@@ -232,52 +232,86 @@ def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, stance_mode
         return pool.submit(_run_here, data_dir, out, as_of, workers, stance_model).result()
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended (the
+    stance workers), in seconds."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _run_here(data_dir: Path, out: Path, as_of: date, workers: int, stance_model: str,
               ) -> dict[str, float]:
+    from pipelines import progress
     from pipelines.cli import run_pipeline, step_seconds
     from pipelines.definitions import advocates_job  # noqa: F401 (Dagster's import is not the run)
 
+    # CPU seconds at the end of each step: the steps run one after another in this process
+    step_ends: list[tuple[str, float]] = []
+
+    def on_progress(event: str, name: str, done, total) -> None:
+        if event == "step_done":
+            step_ends.append((name, _cpu_seconds()))
+
     sampler = TreeMemorySampler()
     sampler.start()
-    started = time.perf_counter()
-    result = run_pipeline(
-        data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
-        as_of, workers, quiet=True, stance_model=stance_model,
-    )
-    total = time.perf_counter() - started
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    with progress.listening(on_progress):
+        result = run_pipeline(
+            data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
+            as_of, workers, quiet=True, stance_model=stance_model,
+        )
+    total, cpu_total = time.perf_counter() - started, _cpu_seconds() - cpu_started
     peak = sampler.stop()
     if not result.success:
         raise SystemExit("benchmark run failed")
-    return {**step_seconds(result), "total_s": total, "peak_gib": peak}
+    cpu, before = {}, cpu_started
+    for step, at in step_ends:
+        cpu[f"{step} cpu_s"], before = at - before, at
+    return {**step_seconds(result), **cpu, "total_s": total, "cpu_s": cpu_total,
+            "peak_gib": peak}
 
 
 def _repeated(runs: int, reset, run, console: Console, title: str) -> dict[str, float]:
     """``run()`` ``runs`` times, each after ``reset()``; prints the seconds per stage (the
-    median, and the range when there are several runs) and returns the medians."""
+    median, and the range when there are several runs), the CPU seconds per stage where the
+    run measured them, and returns the medians."""
     timings = []
     for _ in range(runs):
         reset()
         timings.append(run())
     medians = {key: statistics.median(t[key] for t in timings) for key in timings[0]}
+    with_cpu = "cpu_s" in medians
     table = Table(title=title + (f" (median of {runs} runs)" if runs > 1 else ""))
     table.add_column("stage")
     table.add_column("seconds", justify="right")
     if runs > 1:
         table.add_column("range", justify="right")
+    if with_cpu:
+        table.add_column("CPU s", justify="right")
 
-    def row(label: str, key: str) -> list[str]:
+    def row(label: str, key: str, cpu_key: str) -> list[str]:
         cells = [label, f"{medians[key]:.1f}"]
         if runs > 1:
             cells.append(f"{min(t[key] for t in timings):.1f}-{max(t[key] for t in timings):.1f}")
+        if with_cpu:
+            cells.append(f"{medians[cpu_key]:.1f}" if cpu_key in medians else "")
         return cells
 
-    for step in timings[0]:
-        if step not in ("total_s", "peak_gib"):
-            table.add_row(*row(step, step))
-    table.add_row(*(f"[bold]{c}[/bold]" for c in row("end to end", "total_s")))
+    steps = [k for k in timings[0] if k not in ("total_s", "cpu_s", "peak_gib")
+             and not k.endswith(" cpu_s")]
+    for step in steps:
+        table.add_row(*row(step, step, f"{step} cpu_s"))
+    table.add_row(*(f"[bold]{c}[/bold]" for c in row("end to end", "total_s", "cpu_s")))
     console.print(table)
     peak = max(t["peak_gib"] for t in timings)
     console.print(f"Peak memory: {peak:.2f} GiB (the pipeline and its stance workers together)")
+    if with_cpu:
+        cores = os.cpu_count() or 1
+        console.print(
+            f"CPU: {medians['cpu_s']:.1f} s (user + system) in {medians['total_s']:.1f} s, "
+            f"{medians['cpu_s'] / medians['total_s']:.2f} of {cores} cores busy on average; "
+            f"this much work takes at least {medians['cpu_s'] / cores:.1f} s on {cores} cores")
     return {**medians, "peak_gib": peak}
 
 

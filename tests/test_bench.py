@@ -40,7 +40,9 @@ def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, mo
         seen.append((as_of.isoformat(), before))
         working.parent.mkdir(parents=True, exist_ok=True)
         working.write_text(before + f"{as_of}\n")  # what this run leaves for the next
-        return {"raw_exports": 0.5, "total_s": next(totals), "peak_gib": 0.25}
+        total = next(totals)
+        return {"raw_exports": 0.5, "raw_exports cpu_s": 0.75, "total_s": total,
+                "cpu_s": 1.5 * total, "peak_gib": 0.25}
 
     monkeypatch.setattr(bench, "_timed_run", fake_run)
     console = Console(record=True, width=120)
@@ -52,6 +54,8 @@ def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, mo
     assert not (tmp_path / ".work" / "before-nightly.duckdb").exists()
     text = console.export_text()
     assert "median of 3 runs" in text and "1.0-9.0" in text
+    assert "CPU s" in text and figures["cpu_s"] == 6.0  # the median of 7.5, 4.5, 6
+    assert "CPU: 3.0 s (user + system) in 2.0 s, 1.50 of" in text  # the nightly's
 
 
 def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
@@ -69,5 +73,12 @@ def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
     figures = bench._timed_run(tmp_path / "data", tmp_path, date(2026, 10, 29), 1, "lexicon")
     assert {"raw_exports", "advocate_scores", "published_database"} <= figures.keys()
     assert figures["total_s"] >= figures["advocate_scores"] > 0
+    # CPU seconds per step, from the process that ran them: every step has some, and
+    # together they are the run's (the run's own also counts Dagster's setup)
+    steps = [k for k in figures if k.endswith(" cpu_s")]
+    assert {"raw_exports cpu_s", "advocate_scores cpu_s", "published_database cpu_s"} <= set(
+        steps)
+    assert all(figures[k] > 0 for k in steps)
+    assert figures["cpu_s"] >= sum(figures[k] for k in steps) - 1e-6
     assert 0 < figures["peak_gib"] < 4
     assert (tmp_path / "advocates.duckdb").is_file()
