@@ -330,6 +330,46 @@ def test_accounts_left_unscored_keep_no_evidence(warehouse):
     assert orphans == [(0,)]
 
 
+def test_scoring_puts_the_connections_optimizer_settings_back(warehouse, monkeypatch):
+    """The scores query switches one DuckDB optimizer off for itself (it picks the wrong side
+    of its joins to hash); what the connection had switched off before is back after, when
+    the query succeeds and when it fails, and the scores are the same."""
+    from pipelines import scoring
+
+    def setting():
+        return _one(warehouse, "SELECT current_setting('disabled_optimizers')")[0][0]
+
+    ranks = "SELECT account_id, role, rank, advocacy_score FROM marts.advocate_scores"
+    before = sorted(_one(warehouse, ranks))
+    warehouse.execute("SET disabled_optimizers = 'late_materialization'")
+    seen, create = [], scoring._create_scores
+
+    def watched(con, params):
+        seen.append(setting())
+        create(con, params)
+
+    monkeypatch.setattr(scoring, "_create_scores", watched)
+    try:
+        build_scores(warehouse, AS_OF, DEFAULT_SETTINGS)
+        assert [set(names.split(",")) for names in seen] == [
+            {"late_materialization", "build_side_probe_side"}]
+        assert setting() == "late_materialization"
+        assert sorted(_one(warehouse, ranks)) == before
+
+        def failing(con, params):
+            raise duckdb.InterruptException("cancelled")
+
+        monkeypatch.setattr(scoring, "_create_scores", failing)
+        with pytest.raises(duckdb.InterruptException):
+            build_scores(warehouse, AS_OF, DEFAULT_SETTINGS)
+        assert setting() == "late_materialization"
+    finally:
+        warehouse.execute("RESET disabled_optimizers")
+        monkeypatch.setattr(scoring, "_create_scores", create)
+        build_scores(warehouse, AS_OF, DEFAULT_SETTINGS)  # the tables as the others expect
+    assert setting() == ""
+
+
 def test_each_message_is_scored_once_across_runs(warehouse):
     """Runs last in this module: it edits a message. A second run scores nothing again; a
     message whose text changed is scored again, alone."""
