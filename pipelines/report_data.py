@@ -53,28 +53,31 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict) -> list
 
 
 def _evidence(
-    con: duckdb.DuckDBPyConnection, brand: str, accounts: list[dict]
-) -> dict[tuple[str, str], list[Evidence]]:
-    """Evidence for the accounts the report shows (not the whole brand: that can be millions
-    of rows)."""
-    out: dict[tuple[str, str], list[Evidence]] = {}
-    keys = sorted({(a["platform"], a["account_id"]) for a in accounts})
+    con: duckdb.DuckDBPyConnection, shown: dict[str, list[dict]]
+) -> dict[tuple[str, str, str], list[Evidence]]:
+    """Evidence for the accounts the report shows, by (brand, platform, account_id): not the
+    whole brand's, which can be millions of rows. ``shown`` lists each brand's accounts; one
+    query reads them all."""
+    out: dict[tuple[str, str, str], list[Evidence]] = {}
+    keys = sorted({(brand, a["platform"], a["account_id"])
+                   for brand, accounts in shown.items() for a in accounts})
     if not keys:
         return out
-    shown = pl.DataFrame(
-        keys, schema={"platform": pl.String, "account_id": pl.String}, orient="row"
+    wanted = pl.DataFrame(
+        keys, schema={"brand": pl.String, "platform": pl.String, "account_id": pl.String},
+        orient="row",
     )
-    con.register("_shown_accounts", shown)
+    con.register("_shown_accounts", wanted)
     rows = _rows(
         con,
         "SELECT e.* FROM marts.score_evidence e"
-        " SEMI JOIN _shown_accounts USING (platform, account_id)"
-        " WHERE e.brand = ? ORDER BY e.evidence_rank",
-        [brand],
+        " SEMI JOIN _shown_accounts USING (brand, platform, account_id)"
+        " ORDER BY e.brand, e.platform, e.account_id, e.evidence_rank",
+        [],
     )
     con.unregister("_shown_accounts")
     for row in rows:
-        out.setdefault((row["platform"], row["account_id"]), []).append(
+        out.setdefault((row["brand"], row["platform"], row["account_id"]), []).append(
             Evidence(
                 message_id=row["message_id"],
                 kind=row["kind"],
@@ -86,7 +89,7 @@ def _evidence(
     return out
 
 
-def _account_row(row: dict, evidence: dict) -> AccountRow:
+def _account_row(row: dict, evidence: dict[tuple[str, str, str], list[Evidence]]) -> AccountRow:
     return AccountRow(
         rank=row["rank"],
         platform=row["platform"],
@@ -99,85 +102,119 @@ def _account_row(row: dict, evidence: dict) -> AccountRow:
         followers=row["followers_count"],
         components={c: row[c] for c in COMPONENT_COLUMNS},
         reasons=tuple(r for r in (row["reasons"] or "").split("; ") if r),
-        evidence=tuple(evidence.get((row["platform"], row["account_id"]), ())),
+        evidence=tuple(evidence.get((row["brand"], row["platform"], row["account_id"]), ())),
         profile_url=profile_url(row["platform"], row["handle"]),
     )
 
 
-def brand_activity(con: duckdb.DuckDBPyConnection, brand: str) -> dict[str, float]:
-    """How the brand itself behaves: how much it posts, how much of that is promotion, and
-    how often it answers the people who talk to it."""
-    row = con.execute(
+NO_ACTIVITY = {"brand_posts": 0, "promotional_share": 0.0, "replies_sent": 0,
+               "messages_received": 0, "reply_rate": 0.0}
+
+
+def brand_activity(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
+    """How each brand itself behaves: how much it posts, how much of that is promotion, and
+    how often it answers the people who talk to it. One pass over the messages for all
+    brands; a brand whose accounts said and heard nothing is not listed (``NO_ACTIVITY``)."""
+    rows = con.execute(
         """
         WITH own AS (
-            SELECT m.* FROM staging.messages m
+            SELECT b.brand, m.platform, m.kind, m.text, m.parent_id FROM staging.messages m
             JOIN staging.brand_accounts b
               ON b.platform = m.platform AND b.account_id = m.author_id AND b.role = 'brand'
-            WHERE b.brand = $brand
         ),
-        inbound AS (
-            SELECT platform, message_id FROM marts.message_stance
-            WHERE brand = $brand AND addressed_to_brand
+        posted AS (
+            SELECT brand, count(*) FILTER (WHERE kind <> 'reply') AS brand_posts,
+                   count(*) FILTER (WHERE kind <> 'reply'
+                                    AND regexp_matches(lower(text), $promo))
+                       AS promotional_posts,
+                   count(*) FILTER (WHERE kind = 'reply') AS replies_sent
+            FROM own GROUP BY brand
         ),
         answered AS (
-            SELECT DISTINCT i.platform, i.message_id FROM inbound i
-            JOIN own o ON o.platform = i.platform AND o.parent_id = i.message_id
+            SELECT DISTINCT brand, platform, parent_id AS message_id FROM own
+            WHERE parent_id IS NOT NULL
+        ),
+        received AS (
+            SELECT i.brand, count(*) AS messages_received,
+                   count(a.message_id) AS messages_answered
+            FROM marts.message_stance i
+            LEFT JOIN answered a USING (brand, platform, message_id)
+            WHERE i.addressed_to_brand
+            GROUP BY i.brand
         )
-        SELECT (SELECT count(*) FROM own WHERE kind <> 'reply') AS brand_posts,
-               (SELECT count(*) FROM own WHERE kind <> 'reply'
-                  AND regexp_matches(lower(text), $promo)) AS promotional_posts,
-               (SELECT count(*) FROM own WHERE kind = 'reply') AS replies_sent,
-               (SELECT count(*) FROM inbound) AS messages_received,
-               (SELECT count(*) FROM answered) AS messages_answered
+        SELECT brand, coalesce(brand_posts, 0), coalesce(promotional_posts, 0),
+               coalesce(replies_sent, 0), coalesce(messages_received, 0),
+               coalesce(messages_answered, 0)
+        FROM posted FULL JOIN received USING (brand)
         """,
-        {"brand": brand, "promo": PROMOTION_PATTERN},
-    ).fetchone()
-    posts, promo, replies, received, answered = row
+        {"promo": PROMOTION_PATTERN},
+    ).fetchall()
     return {
-        "brand_posts": posts,
-        "promotional_share": promo / posts if posts else 0.0,
-        "replies_sent": replies,
-        "messages_received": received,
-        "reply_rate": answered / received if received else 0.0,
+        brand: {
+            "brand_posts": posts,
+            "promotional_share": promo / posts if posts else 0.0,
+            "replies_sent": replies,
+            "messages_received": received,
+            "reply_rate": answered / received if received else 0.0,
+        }
+        for brand, posts, promo, replies, received, answered in rows
     }
+
+
+def _talk_back(con: duckdb.DuckDBPyConnection, brand: str, limit: int) -> list[dict]:
+    """The brand's newest unanswered messages, without the accounts excluded from the
+    ranking (few, so read apart); the handles are looked up for the rows shown only."""
+    return _rows(
+        con,
+        """WITH shown AS (
+               SELECT t.* FROM marts.talk_back t
+               ANTI JOIN (SELECT brand, platform, account_id FROM marts.advocate_scores
+                          WHERE brand = $brand AND excluded_reason IS NOT NULL) x
+                 USING (brand, platform, account_id)
+               WHERE t.brand = $brand
+               ORDER BY t.created_at DESC, t.platform, t.account_id LIMIT $limit
+           )
+           SELECT s.*, a.handle FROM shown s
+           LEFT JOIN staging.accounts a USING (platform, account_id)
+           ORDER BY s.created_at DESC, s.platform, s.account_id""",
+        {"brand": brand, "limit": limit},
+    )
 
 
 def brand_reports(
     con: duckdb.DuckDBPyConnection, settings: ScoringSettings
 ) -> list[BrandReport]:
-    reports = []
     brands = [r[0] for r in con.execute(
         "SELECT DISTINCT brand FROM marts.advocate_scores ORDER BY brand").fetchall()]
+    base = "SELECT * FROM marts.advocate_scores WHERE brand = ?"
+    ranked = {
+        brand: {
+            "advocates": _rows(
+                con,
+                f"{base} AND role IN ('champion', 'advocate') ORDER BY rank LIMIT ?",
+                [brand, settings.report_top_advocates],
+            ),
+            "influencers": _rows(
+                con,
+                f"{base} AND excluded_reason IS NULL"
+                " ORDER BY influence_score DESC, rank LIMIT ?",
+                [brand, settings.report_top_influencers],
+            ),
+            "detractors": _rows(
+                con,
+                f"{base} AND role = 'detractor'"
+                " ORDER BY net_advocacy, influence_score DESC LIMIT ?",
+                [brand, settings.report_top_detractors],
+            ),
+        }
+        for brand in brands
+    }
+    evidence = _evidence(con, {brand: [row for rows in lists.values() for row in rows]
+                               for brand, lists in ranked.items()})
+    activity = brand_activity(con)
+    reports = []
     for brand in brands:
-        base = "SELECT * FROM marts.advocate_scores WHERE brand = ?"
-        advocates = _rows(
-            con,
-            f"{base} AND role IN ('champion', 'advocate') ORDER BY rank LIMIT ?",
-            [brand, settings.report_top_advocates],
-        )
-        influencers = _rows(
-            con,
-            f"{base} AND excluded_reason IS NULL ORDER BY influence_score DESC, rank LIMIT ?",
-            [brand, settings.report_top_influencers],
-        )
-        detractors = _rows(
-            con,
-            f"{base} AND role = 'detractor' ORDER BY net_advocacy, influence_score DESC LIMIT ?",
-            [brand, settings.report_top_detractors],
-        )
-        talk_back = _rows(
-            con,
-            # left out: the accounts excluded from the ranking (few, so read apart)
-            """SELECT t.*, a.handle FROM marts.talk_back t
-               JOIN staging.accounts a USING (platform, account_id)
-               ANTI JOIN (SELECT brand, platform, account_id FROM marts.advocate_scores
-                          WHERE brand = $brand AND excluded_reason IS NOT NULL) x
-                 USING (brand, platform, account_id)
-               WHERE t.brand = $brand
-               ORDER BY t.created_at DESC, t.platform, t.account_id LIMIT $limit""",
-            {"brand": brand, "limit": settings.report_talk_back},
-        )
-        evidence = _evidence(con, brand, advocates + influencers + detractors)
+        talk_back = _talk_back(con, brand, settings.report_talk_back)
         scored = con.execute(
             "SELECT count(*) FROM marts.advocate_scores WHERE brand = ?", [brand]
         ).fetchone()[0]
@@ -203,9 +240,8 @@ def brand_reports(
             BrandReport(
                 brand=brand,
                 accounts_scored=scored,
-                advocates=tuple(_account_row(r, evidence) for r in advocates),
-                influencers=tuple(_account_row(r, evidence) for r in influencers),
-                detractors=tuple(_account_row(r, evidence) for r in detractors),
+                **{section: tuple(_account_row(r, evidence) for r in rows)
+                   for section, rows in ranked[brand].items()},
                 talk_back=tuple(
                     TalkBackRow(
                         platform=r["platform"],
@@ -219,7 +255,7 @@ def brand_reports(
                     )
                     for r in talk_back
                 ),
-                brand_activity=brand_activity(con, brand),
+                brand_activity=activity.get(brand, NO_ACTIVITY),
                 movement=tuple(
                     MovementRow(
                         platform=r["platform"], account_id=r["account_id"], handle=r["handle"],

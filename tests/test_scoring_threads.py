@@ -240,6 +240,21 @@ def test_report_talk_back_leaves_out_accounts_excluded_from_the_ranking(warehous
     assert "50" in shown and "90" not in shown
 
 
+def test_report_talk_back_shows_the_newest_waiting_messages_first_with_handles(warehouse):
+    """Of the messages still waiting for an answer (the critics' at 12:10 and 12:30, the
+    seat question at 13:10), the report lists the newest first, as many as it is told to,
+    with the handle to answer."""
+    from dataclasses import replace
+
+    from pipelines.movement import build_movement
+    from pipelines.report_data import brand_reports
+
+    build_movement(warehouse, "2026-10-30", DEFAULT_SETTINGS)
+    (report,) = brand_reports(warehouse, replace(DEFAULT_SETTINGS, report_talk_back=2))
+    assert [(r.handle, r.message_id) for r in report.talk_back] == [
+        ("asker", "120"), ("critic2", "103")]
+
+
 def test_talk_back_as_of_a_past_moment(warehouse):
     """As of 12:57 on the first day: chatty's thank-you (12:50) has its answer (12:55), the
     question of 13:10 has not been asked yet, and nothing waits a negative time."""
