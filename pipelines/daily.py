@@ -39,9 +39,11 @@ DAILY_COUNTS = f"""
         GROUP BY ALL
     )
     SELECT brand, platform, account_id, day,
-           coalesce(s.messages_about_brand, 0), coalesce(s.messages_to_brand, 0),
-           coalesce(s.favor_messages, 0), coalesce(s.criticisms, 0),
-           coalesce(s.defenses, 0), coalesce(h.shares, 0)
+           coalesce(s.messages_about_brand, 0) AS messages_about_brand,
+           coalesce(s.messages_to_brand, 0) AS messages_to_brand,
+           coalesce(s.favor_messages, 0) AS favor_messages,
+           coalesce(s.criticisms, 0) AS criticisms,
+           coalesce(s.defenses, 0) AS defenses, coalesce(h.shares, 0) AS shares
     FROM said s FULL JOIN shared h USING (brand, platform, account_id, day)
 """
 
@@ -51,29 +53,36 @@ def refresh_daily_activity(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     ``marts.share_events``, changing only rows that differ. Returns how many rows were
     removed and added, and on how many days."""
     con.execute(f"CREATE TABLE IF NOT EXISTS marts.daily_activity ({DAILY_COLUMNS})")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _daily_new AS {DAILY_COUNTS}")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _daily_gone AS
-        SELECT * FROM marts.daily_activity EXCEPT SELECT * FROM _daily_new""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _daily_added AS
-        SELECT * FROM _daily_new EXCEPT SELECT * FROM marts.daily_activity""")
+    # One join of the counts with the stored rows finds both what changed and what is new
+    # or gone (two EXCEPTs would hash both tables twice); a row of a side with no match is
+    # all NULLs, and its key (never NULL) tells it apart.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _daily_diff AS
+        WITH counted AS ({DAILY_COUNTS})
+        SELECT n AS counted_row, n.day IS NOT NULL AS counted,
+               o AS stored_row, o.day IS NOT NULL AS stored
+        FROM counted n
+        FULL JOIN marts.daily_activity o
+          ON o.brand = n.brand AND o.platform = n.platform
+         AND o.account_id = n.account_id AND o.day = n.day
+        WHERE n IS DISTINCT FROM o""")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("""
-            DELETE FROM marts.daily_activity d USING _daily_gone g
+            DELETE FROM marts.daily_activity d
+            USING (SELECT unnest(stored_row) FROM _daily_diff WHERE stored) g
             WHERE d.brand = g.brand AND d.platform = g.platform
               AND d.account_id = g.account_id AND d.day = g.day""")
-        con.execute("INSERT INTO marts.daily_activity SELECT * FROM _daily_added")
+        con.execute("INSERT INTO marts.daily_activity BY NAME"
+                    " SELECT unnest(counted_row) FROM _daily_diff WHERE counted")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     removed, added, days = con.execute("""
-        SELECT (SELECT count(*) FROM _daily_gone), (SELECT count(*) FROM _daily_added),
-               (SELECT count(DISTINCT day) FROM (SELECT day FROM _daily_gone
-                                                 UNION ALL SELECT day FROM _daily_added))
+        SELECT count(*) FILTER (WHERE stored), count(*) FILTER (WHERE counted),
+               count(DISTINCT coalesce(counted_row.day, stored_row.day))
+        FROM _daily_diff
     """).fetchone()
-    for table in ("_daily_new", "_daily_gone", "_daily_added"):
-        con.execute(f"DROP TABLE {table}")
+    con.execute("DROP TABLE _daily_diff")
     return {"rows_removed": removed, "rows_added": added, "days_changed": days}
