@@ -3,17 +3,12 @@ activity (posts, promotion, replies, the messages it answered) is counted apart.
 
 from __future__ import annotations
 
-import duckdb
-import polars as pl
 import pytest
 
 from pipelines.brands import Brand
-from pipelines.model import ParsedFile, conform
 from pipelines.report_data import NO_ACTIVITY, brand_activity
 from pipelines.signals import build_message_stance
-from pipelines.staging import build_staging
-from pipelines.warehouse import create_raw_schema, store_parsed_file
-from tests.test_scoring_threads import _mention, _msg
+from tests.test_scoring_threads import _mention, _msg, staged
 
 ACME = Brand(name="Acme Air", keywords=("acme air",), accounts={"twitter": ("acme",)})
 BETA = Brand(name="Beta Bank", keywords=("beta bank",), accounts={"twitter": ("beta",)})
@@ -41,21 +36,9 @@ ACTIONS = [
 
 @pytest.fixture(scope="module")
 def warehouse():
-    con = duckdb.connect()
-    create_raw_schema(con)
-    accounts = pl.DataFrame([
-        {"platform": "twitter", "account_id": k, "handle": h, "source_format": "test",
-         "source_file": "two brands"} for k, h in ACCOUNTS.items()])
-    parsed = ParsedFile(
-        source_file="two brands", source_format="test",
-        accounts=conform(accounts, "accounts"),
-        messages=conform(pl.DataFrame(MESSAGES), "messages"),
-        actions=conform(pl.DataFrame(ACTIONS), "actions"),
-    )
-    store_parsed_file(con, parsed, "hash", 0)
     brands = [ACME, BETA, QUIET]
-    build_staging(con, brands)
-    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con = staged([{"platform": "twitter", "account_id": k, "handle": h}
+                  for k, h in ACCOUNTS.items()], MESSAGES, ACTIONS, brands)
     build_message_stance(con, {b.name: b.terms() for b in brands}, workers=1)
     yield con
     con.close()

@@ -120,26 +120,32 @@ ACTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def staged(accounts: list[dict], messages: list[dict], actions: list[dict],
+           brands: list[Brand]) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with these rows loaded as one file ("threads") and staged."""
     con = duckdb.connect()
     create_raw_schema(con)
-    accounts = pl.DataFrame(
-        [
-            {"platform": "twitter", "account_id": k, "handle": h, "followers_count": f,
-             "source_format": "test", "source_file": "threads"}
-            for k, (h, f) in ACCOUNTS.items()
-        ]
-    )
     parsed = ParsedFile(
         source_file="threads", source_format="test",
-        accounts=conform(accounts, "accounts"),
-        messages=conform(pl.DataFrame(MESSAGES), "messages"),
-        actions=conform(pl.DataFrame(ACTIONS), "actions"),
+        accounts=conform(pl.DataFrame(
+            [{**a, "source_format": "test", "source_file": "threads"} for a in accounts]),
+            "accounts"),
+        messages=conform(pl.DataFrame(messages), "messages"),
+        actions=conform(pl.DataFrame(actions), "actions"),
     )
     store_parsed_file(con, parsed, "hash", 0)
-    build_staging(con, [ACME])
+    build_staging(con, brands)
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    return con
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    con = staged(
+        [{"platform": "twitter", "account_id": k, "handle": h, "followers_count": f}
+         for k, (h, f) in ACCOUNTS.items()],
+        MESSAGES, ACTIONS, [ACME],
+    )
     build_message_stance(con, {ACME.name: ACME.terms()}, workers=1)
     build_defense_events(con)
     build_share_events(con)
