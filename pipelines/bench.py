@@ -317,14 +317,17 @@ def _repeated(runs: int, reset, run, console: Console, title: str) -> dict[str, 
 
 def run_benchmark(
     n: int, out: Path, workers: int, console: Console, unique_text_share: float = 1.0,
-    then_add: int = 0, stance_model: str = "lexicon", repeat: int = 1,
+    then_add: int = 0, stance_model: str = "lexicon", repeat: int = 1, verify: bool = False,
 ) -> dict[str, float]:
     """Generate N interactions and run the whole job on them; with ``then_add``, then drop a
     file of that many new interactions (one more day, the same accounts) and time the
     nightly run that follows. ``stance_model`` is the run's ``--stance-model``. With
     ``repeat`` > 1 each run is timed that many times from the same starting point (nothing
     for the first run, the first run's database for the nightly one) and the medians are
-    reported: single runs on a shared machine vary by 10-20%."""
+    reported: single runs on a shared machine vary by 10-20%. With ``verify`` (and
+    ``then_add``), the same files are then run from scratch and every table of the nightly
+    run's database is compared with that run's (``pipelines.db_compare``); ``differing_rows``
+    counts the rows that differ."""
     data_dir = out / "data"
     published = out / "advocates.duckdb"
     working = out / ".work" / "advocates.duckdb"
@@ -377,4 +380,37 @@ def run_benchmark(
         )
         saved.unlink()
         figures["nightly"] = nightly["total_s"]
+        if verify:
+            figures["differing_rows"] = _verify_nightly(
+                data_dir, out, published, last_day + timedelta(days=1), workers, stance_model,
+                console)
     return figures
+
+
+def _verify_nightly(data_dir: Path, out: Path, nightly: Path, as_of: date, workers: int,
+                    stance_model: str, console: Console) -> int:
+    """Run the same files from scratch as of the nightly run's day, compare every table with
+    the nightly run's, print the comparison and return how many rows differ."""
+    from pipelines.db_compare import compare_databases
+
+    scratch = out / "from-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    took = _timed_run(data_dir, scratch, as_of, workers, stance_model)["total_s"]
+    console.print(f"The same files run from scratch in {took:.1f} s; comparing the tables")
+    comparisons = compare_databases(nightly, scratch / "advocates.duckdb")
+    table = Table(title="Nightly run against a run from scratch over the same files")
+    table.add_column("table", no_wrap=True)
+    for column in ("rows", "only nightly", "only from scratch", "largest rel. diff."):
+        table.add_column(column, justify="right")
+    for c in comparisons:
+        style = "" if c.same else "[bold red]"
+        table.add_row(f"{style}{c.table}", f"{c.rows:,}", f"{style}{c.only_checked:,}",
+                      f"{style}{c.only_reference:,}",
+                      "" if c.largest_relative_difference is None
+                      else f"{c.largest_relative_difference:.1e}")
+    console.print(table)
+    differing = sum(c.only_checked + c.only_reference for c in comparisons)
+    console.print("The nightly run's tables hold what a run from scratch holds." if not differing
+                  else f"[bold red]{differing:,} rows differ from a run from scratch.[/bold red]")
+    shutil.rmtree(scratch)
+    return differing

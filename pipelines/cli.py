@@ -375,14 +375,23 @@ def bench(
         "median per stage with its range (the nightly run starts again from a copy of "
         "the first run's database).",
     ),
+    verify: bool = typer.Option(
+        False, "--verify",
+        help="With --then-add: afterwards, run the same files from scratch and compare every "
+        "table with the nightly run's (exit code 1 when rows differ). Not timed.",
+    ),
 ) -> None:
     """Generate N interactions, run the full pipeline, print time per stage and peak memory."""
     from pipelines.bench import run_benchmark
 
+    if verify and not then_add:
+        raise typer.BadParameter("--verify compares a nightly run: give --then-add too")
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 1))
     _check_stance_model(stance_model)
-    run_benchmark(interactions, out, workers, console, unique_text_share, then_add,
-                  stance_model, repeat)
+    figures = run_benchmark(interactions, out, workers, console, unique_text_share, then_add,
+                            stance_model, repeat, verify)
+    if figures.get("differing_rows"):
+        raise typer.Exit(1)
 
 
 @app.command("train-stance")

@@ -82,3 +82,19 @@ def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
     assert figures["cpu_s"] >= sum(figures[k] for k in steps) - 1e-6
     assert 0 < figures["peak_gib"] < 4
     assert (tmp_path / "advocates.duckdb").is_file()
+
+
+def test_the_nightly_run_holds_what_a_run_from_scratch_holds(tmp_path):
+    """--verify: after the first run and the nightly one (a day of new interactions among the
+    same accounts), the same files run from scratch give the same rows in every table."""
+    from rich.console import Console
+
+    from pipelines import bench
+
+    console = Console(record=True, width=120)
+    figures = bench.run_benchmark(3_000, tmp_path, 1, console, then_add=400, verify=True)
+    assert figures["differing_rows"] == 0
+    text = console.export_text()
+    assert "The nightly run's tables hold what a run from scratch holds." in text
+    assert "marts.advocate_scores" in text and "staging.messages" in text
+    assert not (tmp_path / "from-scratch").exists()
