@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -398,10 +399,14 @@ def _verify_nightly(data_dir: Path, out: Path, nightly: Path, as_of: date, worke
     took = _timed_run(data_dir, scratch, as_of, workers, stance_model)["total_s"]
     console.print(f"The same files run from scratch in {took:.1f} s; comparing the tables")
     comparisons = compare_databases(nightly, scratch / "advocates.duckdb")
-    table = Table(title="Nightly run against a run from scratch over the same files")
+    table = Table(title="Nightly run against a run from scratch over the same files",
+                  box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption="nightly / scratch: rows that only the nightly run's table, or only "
+                  "the run from scratch's, holds; rel. diff: the largest relative difference "
+                  "of the PageRank sums")
     table.add_column("table", no_wrap=True)
-    for column in ("rows", "only nightly", "only from scratch", "largest rel. diff."):
-        table.add_column(column, justify="right")
+    for column in ("rows", "nightly", "scratch", "rel. diff"):
+        table.add_column(column, justify="right", no_wrap=True)
     for c in comparisons:
         style = "" if c.same else "[bold red]"
         table.add_row(f"{style}{c.table}", f"{c.rows:,}", f"{style}{c.only_checked:,}",
