@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.formats.common import sql_str
+
 SCHEMAS = ("raw", "staging", "marts")
 SKIPPED = {"raw.files", "marts.advocate_movement"}
 ORDER_DEPENDENT = {"account_key", "actor_key", "target_key", "load_id"}
@@ -48,10 +50,6 @@ class TableComparison:
         return self.only_checked == 0 and self.only_reference == 0
 
 
-def _quote_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -65,8 +63,8 @@ def compare_databases(
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        con.execute(f"ATTACH {_quote_path(checked)} AS checked (READ_ONLY)")
-        con.execute(f"ATTACH {_quote_path(reference)} AS reference (READ_ONLY)")
+        con.execute(f"ATTACH {sql_str(str(checked))} AS checked (READ_ONLY)")
+        con.execute(f"ATTACH {sql_str(str(reference))} AS reference (READ_ONLY)")
         tables = con.execute(
             """SELECT schema_name || '.' || table_name, schema_name, table_name
                FROM duckdb_tables() WHERE database_name = 'reference'
