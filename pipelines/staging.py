@@ -73,13 +73,23 @@ def build_accounts(con: duckdb.DuckDBPyConnection) -> None:
 # every copy of each record that names its key and its author or actor
 _RECORDS = "SELECT * FROM raw.{table} WHERE {key} IS NOT NULL AND {by} IS NOT NULL"
 # the newest copy of each record: the latest load, and the last line within it
-_LATEST = _RECORDS + """ {{scope}}
+NEWEST_COPY = """
     QUALIFY row_number() OVER (
         PARTITION BY platform, {key} ORDER BY load_id DESC, source_line DESC
     ) = 1
 """
-LATEST_MESSAGES = _LATEST.format(table="messages", key="message_id", by="author_id")
-LATEST_ACTIONS = _LATEST.format(table="actions", key="action_id", by="actor_id")
+MESSAGE_RECORDS = _RECORDS.format(table="messages", key="message_id", by="author_id")
+ACTION_RECORDS = _RECORDS.format(table="actions", key="action_id", by="actor_id")
+
+
+def keys_repeat(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> bool:
+    """Whether two rows of ``relation`` share (platform, ``key``). (Counting distinct
+    ``hash()`` values would be cheaper, but DuckDB's string hash gives ids such as
+    ``20233004:mention:Brand0`` and ``20233049:mention:Brand4`` one value: a few per million.)"""
+    return con.execute(
+        f"SELECT count(*) > 0 FROM (SELECT platform, {key} FROM {relation}"
+        " GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()[0]
 
 
 def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str) -> str:
@@ -89,16 +99,9 @@ def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str
     window that picks the newest, so the window only runs when there is something to pick
     from."""
     names = {"table": table, "key": key, "by": by}
-    repeated = con.execute(
-        f"""
-        SELECT count(*) FROM (
-            SELECT platform, {key} FROM ({_RECORDS.format(**names)})
-            GROUP BY ALL HAVING count(*) > 1)
-        """
-    ).fetchone()[0]
-    if repeated:
-        latest = _LATEST.format(**names).format(scope="")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {latest}")
+    if keys_repeat(con, f"({_RECORDS.format(**names)})", key):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {_RECORDS.format(**names)}"
+                    + NEWEST_COPY.format(key=key))
         return "TABLE"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _latest AS {_RECORDS.format(**names)}")
     return "VIEW"

@@ -21,16 +21,18 @@ import duckdb
 from pipelines.brands import Brand
 from pipelines.staging import (
     ACTION_COLUMNS,
+    ACTION_RECORDS,
     DECLARED_ACCOUNTS,
     HANDLES,
     INTERACTIONS,
-    LATEST_ACTIONS,
-    LATEST_MESSAGES,
     MESSAGE_COLUMNS,
     MESSAGE_EDGE_KINDS,
+    MESSAGE_RECORDS,
+    NEWEST_COPY,
     SEEN_ACCOUNTS,
     build_brand_accounts,
     build_message_brands,
+    keys_repeat,
     resolve_new_threads,
     resolve_threads,
     scoped,
@@ -38,7 +40,7 @@ from pipelines.staging import (
 
 NEW_LOADS = "AND load_id IN (SELECT load_id FROM _d_loads)"
 _WORK_TABLES = ("_d_loads", "_d_accounts", "_d_new_accounts", "_d_messages", "_d_actions",
-                "_d_rows", "_handles", "_found", "_aff_messages", "_aff_actions",
+                "_authors", "_d_rows", "_handles", "_found", "_aff_messages", "_aff_actions",
                 "_aff_brand_messages", "_old_concerns", "_old_brand_accounts")
 
 
@@ -142,19 +144,29 @@ def _apply_accounts(con: duckdb.DuckDBPyConnection) -> None:
 def _apply_messages(con: duckdb.DuckDBPyConnection) -> None:
     """Upsert the new copies; give existing replies and quotes whose parent or quoted
     message just arrived its author; re-root the threads."""
+    # The authors of only the messages the new ones answer or quote: joining the new rows to
+    # every message's author would build two hash tables on the whole history.
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW _authors AS
+        CREATE OR REPLACE TEMP TABLE _authors AS
+        WITH named AS (
+            SELECT platform, parent_id AS message_id FROM _d_messages
+            WHERE parent_id IS NOT NULL
+            UNION
+            SELECT platform, quoted_id FROM _d_messages WHERE quoted_id IS NOT NULL
+        )
         SELECT platform, message_id, author_id FROM staging.messages
+        SEMI JOIN named USING (platform, message_id)
         ANTI JOIN _d_messages USING (platform, message_id)
         UNION ALL
-        SELECT platform, message_id, author_id FROM _d_messages""")
+        SELECT platform, message_id, author_id FROM _d_messages
+        SEMI JOIN named USING (platform, message_id)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _d_rows AS
         SELECT {MESSAGE_COLUMNS}
         FROM _d_messages m
         LEFT JOIN _authors p ON p.platform = m.platform AND p.message_id = m.parent_id
         LEFT JOIN _authors q ON q.platform = m.platform AND q.message_id = m.quoted_id""")
-    con.execute("DROP VIEW _authors")
+    con.execute("DROP TABLE _authors")
     con.execute("""
         CREATE TEMP TABLE _aff_messages AS
         SELECT platform, message_id FROM _d_messages
@@ -309,9 +321,14 @@ def apply_new_loads(
                 " (platform VARCHAR, message_id VARCHAR)")
     con.executemany("INSERT INTO _d_loads VALUES (?)", [[i] for i in load_ids])
     try:
-        for table, query in (("_d_accounts", DECLARED_ACCOUNTS), ("_d_messages", LATEST_MESSAGES),
-                             ("_d_actions", LATEST_ACTIONS)):
-            con.execute(f"CREATE TEMP TABLE {table} AS {query.format(scope=NEW_LOADS)}")
+        con.execute(f"CREATE TEMP TABLE _d_accounts AS {DECLARED_ACCOUNTS.format(scope=NEW_LOADS)}")
+        for table, records, key in (("_d_messages", MESSAGE_RECORDS, "message_id"),
+                                    ("_d_actions", ACTION_RECORDS, "action_id")):
+            con.execute(f"CREATE TEMP TABLE {table} AS {records} {NEW_LOADS}")
+            # the newest copy of each record, when the new loads hold a record twice
+            if keys_repeat(con, table, key):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}"
+                            + NEWEST_COPY.format(key=key))
         reason = _changed_message(con) or _changed_action(con) or _changed_handle(con)
         if reason:
             return reason

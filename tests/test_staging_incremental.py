@@ -307,6 +307,36 @@ def test_a_rebuild_keeps_the_newest_copy_of_each_record():
         == [("s1", T0 + timedelta(days=1))]
 
 
+def test_a_fold_in_keeps_the_newest_copy_and_finds_the_authors_answered():
+    """A new load that holds a record twice folds in its last line's copy, and its replies
+    and quotes get the authors of what they answer, whether that arrived before or in the
+    same load."""
+    con = duckdb.connect()
+    create_raw_schema(con)
+    acme = {"platform": "twitter", "account_id": "1", "handle": "acme"}
+    assert _load(con, _parsed("a", [acme], [_message("1", "1"), _message("2", "2")])
+                 ).mode == "rebuilt"
+    share = {"platform": "twitter", "action_id": "s1", "kind": "share", "actor_id": "3",
+             "target_message_id": "1", "created_at": T0, "source_format": "test",
+             "source_file": "b", "source_line": 3}
+    later_share = {**share, "created_at": T0 + timedelta(hours=5), "source_line": 4}
+    new = [_message("5", "3", parent="1", text="first draft", line=0),  # answers an old one
+           _message("5", "3", parent="1", text="acme thanks", line=1),  # its newest copy
+           _message("6", "4", parent="5", line=2),  # answers one of this load
+           _message("7", "4", quoted="2", line=3),  # quotes an old one
+           _message("8", "2", parent="404", line=4)]  # answers one that never arrived
+    update = _load(con, _parsed("b", messages=new, actions=[later_share, share]))
+    assert update.mode == "incremental"
+    rows = con.execute("SELECT message_id, text, parent_author_id, quoted_author_id"
+                       " FROM staging.messages ORDER BY message_id").fetchall()
+    assert rows == [("1", "hello", None, None), ("2", "hello", None, None),
+                    ("5", "acme thanks", "1", None), ("6", "hello", "3", None),
+                    ("7", "hello", None, "2"), ("8", "hello", None, None)]
+    assert con.execute("SELECT action_id, created_at, target_account_id FROM staging.actions"
+                       ).fetchall() == [("s1", T0 + timedelta(hours=5), "1")]
+    _assert_same_as_rebuild(con, [ACME])
+
+
 def test_threads_of_a_fold_in_walk_only_the_new_chains_unless_in_doubt(monkeypatch):
     """New replies, and older ones whose root has only now arrived, get their root by one hop
     through the older messages' known roots; a loop or a declared thread on the way sends the
