@@ -20,6 +20,7 @@ import re
 import duckdb
 
 from pipelines.brands import Brand, brand_account_rows
+from pipelines.warehouse import duplicated_keys
 
 THREAD_DEPTH_ROUNDS = 7  # pointer-jumping rounds: chains up to 2**7 deep find their root
 # A brand concern is carried down a whole reply chain, however deep (every reply under a
@@ -82,16 +83,6 @@ MESSAGE_RECORDS = _RECORDS.format(table="messages", key="message_id", by="author
 ACTION_RECORDS = _RECORDS.format(table="actions", key="action_id", by="actor_id")
 
 
-def keys_repeat(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> bool:
-    """Whether two rows of ``relation`` share (platform, ``key``). (Counting distinct
-    ``hash()`` values would be cheaper, but DuckDB's string hash gives ids such as
-    ``20233004:mention:Brand0`` and ``20233049:mention:Brand4`` one value: a few per million.)"""
-    return con.execute(
-        f"SELECT count(*) > 0 FROM (SELECT platform, {key} FROM {relation}"
-        " GROUP BY ALL HAVING count(*) > 1)"
-    ).fetchone()[0]
-
-
 def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str) -> str:
     """``_latest``: the newest copy of each record of ``raw.{table}``, and whether it is a
     ``TABLE`` or a ``VIEW``. When no key repeats (one export, or exports that do not
@@ -99,7 +90,7 @@ def _newest_copies(con: duckdb.DuckDBPyConnection, table: str, key: str, by: str
     window that picks the newest, so the window only runs when there is something to pick
     from."""
     names = {"table": table, "key": key, "by": by}
-    if keys_repeat(con, f"({_RECORDS.format(**names)})", key):
+    if duplicated_keys(con, f"({_RECORDS.format(**names)})", f"platform, {key}"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {_RECORDS.format(**names)}"
                     + NEWEST_COPY.format(key=key))
         return "TABLE"

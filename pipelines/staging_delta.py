@@ -32,11 +32,11 @@ from pipelines.staging import (
     SEEN_ACCOUNTS,
     build_brand_accounts,
     build_message_brands,
-    keys_repeat,
     resolve_new_threads,
     resolve_threads,
     scoped,
 )
+from pipelines.warehouse import duplicated_keys
 
 NEW_LOADS = "AND load_id IN (SELECT load_id FROM _d_loads)"
 _WORK_TABLES = ("_d_loads", "_d_accounts", "_d_new_accounts", "_d_messages", "_d_actions",
@@ -326,7 +326,7 @@ def apply_new_loads(
                                     ("_d_actions", ACTION_RECORDS, "action_id")):
             con.execute(f"CREATE TEMP TABLE {table} AS {records} {NEW_LOADS}")
             # the newest copy of each record, when the new loads hold a record twice
-            if keys_repeat(con, table, key):
+            if duplicated_keys(con, table, f"platform, {key}"):
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}"
                             + NEWEST_COPY.format(key=key))
         reason = _changed_message(con) or _changed_action(con) or _changed_handle(con)
