@@ -21,11 +21,18 @@ from pipelines.settings import DEFAULT_SETTINGS
     "influencers, detractors to watch and a talk-back list.",
 )
 def advocate_report(context: dg.AssetExecutionContext, config: AdvocatesConfig):
-    with config.connect() as con:
-        summary = run_summary(con, date.fromisoformat(context.partition_key),
-                              config.input_dir, config.database)
-        brands = brand_reports(con, DEFAULT_SETTINGS)
-    paths = write_report(summary, brands, config.report_dir_path())
+    # the database is complete: the copy that publish_database moves into place is made
+    # while the report reads it
+    config.start_publish_copy()
+    try:
+        with config.connect(read_only=True) as con:
+            summary = run_summary(con, date.fromisoformat(context.partition_key),
+                                  config.input_dir, config.database)
+            brands = brand_reports(con, DEFAULT_SETTINGS)
+        paths = write_report(summary, brands, config.report_dir_path())
+    except BaseException:
+        config.discard_publish_copy()
+        raise
     return dg.MaterializeResult(
         metadata={
             "html": dg.MetadataValue.path(str(paths["html"])),

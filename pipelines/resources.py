@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from pipelines.defaults import (
     DEFAULT_REPORT_DIR,
     STANCE_MODELS,
 )
+from pipelines.publishing import discard_copy, file_stamp, start_copy, take_copy, wal_of
 from pipelines.score_history import SnapshotFolders, history_folder, publish_snapshots
 from pipelines.settings import DEFAULT_SETTINGS
 
@@ -84,8 +85,7 @@ class AdvocatesConfig(dg.ConfigurableResource):
         return self.working_database.with_name(self.working_database.name + ".published")
 
     def _stamp(self, path: Path) -> str:
-        stat = path.stat()
-        return f"{stat.st_size} {stat.st_mtime_ns}"
+        return " ".join(str(n) for n in file_stamp(path))
 
     def _start_from_published(self) -> None:
         """The working copy holds the run's state (the file registry, the staged layers). When
@@ -101,26 +101,26 @@ class AdvocatesConfig(dg.ConfigurableResource):
         if working.is_file() and not mark.is_file():
             return  # a working copy that has never been published: it is the newer one
         working.parent.mkdir(parents=True, exist_ok=True)
-        wal = working.with_name(working.name + ".wal")
-        wal.unlink(missing_ok=True)
+        wal_of(working).unlink(missing_ok=True)
         tmp = working.with_name(f".{working.name}.tmp")
         shutil.copyfile(published, tmp)
         os.replace(tmp, working)
         mark.write_text(self._stamp(published))
 
     @contextmanager
-    def connect(self):
-        """A connection to the working database, in UTC."""
+    def connect(self, read_only: bool = False):
+        """A connection to the working database, in UTC (``read_only``: for steps that only
+        read it, such as the report, while the publish copy is made)."""
         path = self.working_database
         path.parent.mkdir(parents=True, exist_ok=True)
         self._start_from_published()
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), read_only=read_only)
         try:
             con.execute("SET TimeZone = 'UTC'")
             # Spill to disk rather than grow past this; row order is never relied upon.
             con.execute(f"SET memory_limit = '{self.duckdb_memory_limit}'")
             con.execute("SET preserve_insertion_order = false")
-            for schema in ("raw", "staging", "marts"):
+            for schema in () if read_only else ("raw", "staging", "marts"):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             yield con
         finally:
@@ -136,18 +136,39 @@ class AdvocatesConfig(dg.ConfigurableResource):
             pending=history_folder(working).resolve(),
         )
 
+    @property
+    def _publish_copy(self) -> Path:
+        target = Path(self.database)
+        return target.with_name(f".{target.name}.tmp")
+
+    def start_publish_copy(self) -> None:
+        """Start copying the working database for ``publish`` in the background (the report
+        step does, as it only reads the database; ``pipelines.publishing``)."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+        start_copy(self.working_database, self._publish_copy)
+
+    def discard_publish_copy(self) -> None:
+        discard_copy(self._publish_copy)
+
     def publish(self) -> Path:
         """Copy the working database over the published one, atomically, with the run's score
-        snapshot moved in beside it; thinned snapshots are deleted after."""
-        with self.connect() as con:
-            thinned = publish_snapshots(con, self.history_folders,
+        snapshot moved in beside it; thinned snapshots are deleted after. The copy started by
+        ``start_publish_copy`` is used when the working database is as it was then."""
+        target, copy = Path(self.database), self._publish_copy
+        if not take_copy(self.working_database, copy):
+            with self.connect() as con:
+                con.execute("CHECKPOINT")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.working_database, copy)
+        # both the copy and the working database (where the next run starts) read the
+        # snapshots from the published folder from now on
+        with ExitStack() as stack:
+            published = stack.enter_context(closing(duckdb.connect(str(copy))))
+            working = stack.enter_context(self.connect())
+            thinned = publish_snapshots([published, working], self.history_folders,
                                         DEFAULT_SETTINGS.history_daily_days)
-            con.execute("CHECKPOINT")
-        target = Path(self.database)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(self.working_database, tmp)
-        os.replace(tmp, target)
+        os.replace(copy, target)
         self._published_mark.write_text(self._stamp(target))
         for path in thinned:
             path.unlink(missing_ok=True)

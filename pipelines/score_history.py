@@ -21,6 +21,7 @@ run thins it. Thinned files are deleted once the new database is published.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -129,11 +130,13 @@ def record_snapshot(
 
 
 def publish_snapshots(
-    con: duckdb.DuckDBPyConnection, folders: SnapshotFolders, daily_days: int | None
+    cons: Sequence[duckdb.DuckDBPyConnection], folders: SnapshotFolders,
+    daily_days: int | None,
 ) -> list[Path]:
-    """Move the pending snapshots into the published folder and point the view at the kept
-    ones there; returns the thinned files, to delete once the database that no longer reads
-    them is published. Does nothing when no snapshot was ever written."""
+    """Move the pending snapshots into the published folder and point the view of each
+    database in ``cons`` at the kept ones there; returns the thinned files, to delete once the
+    database that no longer reads them is published. Does nothing when no snapshot was ever
+    written."""
     pending = snapshot_files(folders.pending)
     folders.published.mkdir(parents=True, exist_ok=True)
     for path in pending.values():
@@ -143,5 +146,6 @@ def publish_snapshots(
         return []
     # the run's own snapshot (and any moved out of an older database's table) is kept
     drop = set(snapshots_to_drop(list(files), daily_days, max(files))) - set(pending)
-    _point_view(con, [path for d, path in files.items() if d not in drop])
+    for con in cons:
+        _point_view(con, [path for d, path in files.items() if d not in drop])
     return [files[d] for d in sorted(drop)]

@@ -554,3 +554,24 @@ def test_every_evidence_row_says_something(sample_run):
     named_only = _query(db, "SELECT count(*) FROM marts.score_evidence"
                             " WHERE excerpt LIKE 'shared a brand post (the export names only%'")
     assert named_only[0][0] > 0
+
+
+def test_a_run_whose_report_fails_publishes_nothing(sample_run, tmp_path, monkeypatch):
+    """The publish copy is made while the report is written: when writing the report
+    fails, the copy is deleted and analysts keep the previous database."""
+    import assets.reports
+
+    out, _, _ = sample_run
+    copy = tmp_path / "report-fails"
+    shutil.copytree(out, copy)
+    db_bytes = (copy / "advocates.duckdb").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(assets.reports, "write_report", broken)
+    result = run_pipeline(SAMPLE_DIR, None, copy / "advocates.duckdb", copy / "report",
+                          AS_OF, workers=1, quiet=True)
+    assert not result.success
+    assert (copy / "advocates.duckdb").read_bytes() == db_bytes
+    assert not (copy / ".advocates.duckdb.tmp").exists()

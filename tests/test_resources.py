@@ -63,3 +63,41 @@ def test_a_working_copy_never_published_is_kept(tmp_path):
     _make(tmp_path / "a.duckdb", "other")
     with config.connect() as con:
         assert {r[0] for r in con.execute("SHOW TABLES").fetchall()} == {"half_done"}
+
+
+def test_the_copy_made_while_the_report_is_written_is_what_publishes(tmp_path):
+    config = AdvocatesConfig(database=str(tmp_path / "a.duckdb"))
+    with config.connect() as con:
+        con.execute("CREATE TABLE scores AS SELECT 1 AS x")
+    config.start_publish_copy()
+    with config.connect(read_only=True) as con:  # the report reads meanwhile
+        assert con.execute("SELECT x FROM scores").fetchall() == [(1,)]
+    assert not (tmp_path / "a.duckdb").exists()  # nothing is published before publish
+    config.publish()
+    assert _tables(tmp_path / "a.duckdb") == {"scores"}
+    assert not (tmp_path / ".a.duckdb.tmp").exists()
+
+
+def test_a_write_after_the_copy_started_is_published_too(tmp_path):
+    config = AdvocatesConfig(database=str(tmp_path / "a.duckdb"))
+    with config.connect() as con:
+        con.execute("CREATE TABLE first AS SELECT 1 AS x")
+    config.start_publish_copy()
+    with config.connect() as con:
+        con.execute("CREATE TABLE later AS SELECT 2 AS x")
+    config.publish()
+    assert _tables(tmp_path / "a.duckdb") == {"first", "later"}
+
+
+def test_a_discarded_copy_leaves_the_published_database_as_it_was(tmp_path):
+    config = AdvocatesConfig(database=str(tmp_path / "a.duckdb"))
+    with config.connect() as con:
+        con.execute("CREATE TABLE first AS SELECT 1 AS x")
+    config.publish()
+    before = (tmp_path / "a.duckdb").read_bytes()
+    with config.connect() as con:
+        con.execute("CREATE TABLE second AS SELECT 2 AS x")
+    config.start_publish_copy()
+    config.discard_publish_copy()
+    assert (tmp_path / "a.duckdb").read_bytes() == before
+    assert not (tmp_path / ".a.duckdb.tmp").exists()

@@ -81,7 +81,7 @@ def _snapshots(con) -> list[tuple[str, str]]:
 def _nightly(con, folders, day: str, daily_days: int | None = 90) -> int:
     """What a run does: record its snapshot, then publish it."""
     dropped = record_snapshot(con, folders, day, daily_days)
-    for path in publish_snapshots(con, folders, daily_days):
+    for path in publish_snapshots([con], folders, daily_days):
         path.unlink()
     return dropped
 
@@ -128,7 +128,7 @@ def test_a_snapshot_is_published_only_with_the_run(con, folders):
     _score(con, "champion", 90)
     record_snapshot(con, folders, "2026-03-03", 90)
     assert list(snapshot_files(folders.pending)) == [date(2026, 3, 3)]
-    assert publish_snapshots(con, folders, 90) == []
+    assert publish_snapshots([con], folders, 90) == []
     assert _snapshots(con) == [("2026-03-01", "advocate"), ("2026-03-03", "champion")]
     assert not snapshot_files(folders.pending)
 
