@@ -141,11 +141,16 @@ class AdvocatesConfig(dg.ConfigurableResource):
         target = Path(self.database)
         return target.with_name(f".{target.name}.tmp")
 
+    def _checkpoint(self) -> None:
+        """Everything written so far into the working database's file (none in the WAL), so
+        that a byte copy of the file is the whole database."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+
     def start_publish_copy(self) -> None:
         """Start copying the working database for ``publish`` in the background (the report
         step does, as it only reads the database; ``pipelines.publishing``)."""
-        with self.connect() as con:
-            con.execute("CHECKPOINT")
+        self._checkpoint()
         start_copy(self.working_database, self._publish_copy)
 
     def discard_publish_copy(self) -> None:
@@ -157,8 +162,7 @@ class AdvocatesConfig(dg.ConfigurableResource):
         ``start_publish_copy`` is used when the working database is as it was then."""
         target, copy = Path(self.database), self._publish_copy
         if not take_copy(self.working_database, copy):
-            with self.connect() as con:
-                con.execute("CHECKPOINT")
+            self._checkpoint()
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.working_database, copy)
         # both the copy and the working database (where the next run starts) read the
