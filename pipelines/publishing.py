@@ -14,6 +14,7 @@ nothing (``discard_copy`` deletes the copy).
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -42,6 +43,15 @@ _copies: dict[Path, _Copy] = {}  # by temporary file
 _lock = threading.Lock()
 
 
+def _sync(path: Path) -> None:
+    """Write ``path``'s data to disk now, while the report is written: the publish step opens
+    the copy to point its history view at the published snapshots, and DuckDB syncs the file
+    when it closes it. Unsynced, that sync would write the whole copy from the page cache
+    there, on the run's critical path (0.7 s of the 1.6 GB at ten million interactions)."""
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
 def start_copy(source: Path, tmp: Path) -> None:
     """Copy ``source`` (a closed, checkpointed DuckDB file) to ``tmp`` in a background thread,
     replacing any copy to ``tmp`` started before."""
@@ -54,6 +64,7 @@ def start_copy(source: Path, tmp: Path) -> None:
     def run() -> None:
         try:
             shutil.copyfile(source, tmp)
+            _sync(tmp)
         except BaseException as error:  # handed to whoever takes the copy
             copy.error = error
         finally:

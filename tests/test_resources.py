@@ -5,6 +5,7 @@ import shutil
 
 import duckdb
 
+from pipelines import publishing
 from pipelines.resources import AdvocatesConfig
 
 
@@ -76,6 +77,27 @@ def test_the_copy_made_while_the_report_is_written_is_what_publishes(tmp_path):
     config.publish()
     assert _tables(tmp_path / "a.duckdb") == {"scores"}
     assert not (tmp_path / ".a.duckdb.tmp").exists()
+
+
+def test_the_background_copy_is_on_disk_before_it_is_published(tmp_path, monkeypatch):
+    """The copy made while the report is written is synced to disk by the copying thread,
+    so the publish step that moves it over the published file does not wait for that."""
+    synced_inodes = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced_inodes.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(publishing.os, "fsync", fsync)
+    config = AdvocatesConfig(database=str(tmp_path / "a.duckdb"))
+    with config.connect() as con:
+        con.execute("CREATE TABLE scores AS SELECT 1 AS x")
+    config.start_publish_copy()
+    config.publish()
+    # the published file is the background copy itself, synced before it was moved there
+    assert os.stat(tmp_path / "a.duckdb").st_ino in synced_inodes
+    assert _tables(tmp_path / "a.duckdb") == {"scores"}
 
 
 def test_a_write_after_the_copy_started_is_published_too(tmp_path):
