@@ -241,6 +241,15 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _kernel_share() -> tuple[float, int]:
+    """System CPU seconds and minor page faults of this process and its ended children: the
+    kernel's part of the CPU time, most of it faulting memory in (zeroed pages DuckDB's
+    allocator asked for again after handing them back)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_stime + children.ru_stime, own.ru_minflt + children.ru_minflt
+
+
 def _run_here(data_dir: Path, out: Path, as_of: date, workers: int, stance_model: str,
               ) -> dict[str, float]:
     from pipelines import progress
@@ -257,12 +266,14 @@ def _run_here(data_dir: Path, out: Path, as_of: date, workers: int, stance_model
     sampler = TreeMemorySampler()
     sampler.start()
     started, cpu_started = time.perf_counter(), _cpu_seconds()
+    system_started, faults_started = _kernel_share()
     with progress.listening(on_progress):
         result = run_pipeline(
             data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
             as_of, workers, quiet=True, stance_model=stance_model,
         )
     total, cpu_total = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    system, faults = _kernel_share()
     peak = sampler.stop()
     if not result.success:
         raise SystemExit("benchmark run failed")
@@ -270,7 +281,12 @@ def _run_here(data_dir: Path, out: Path, as_of: date, workers: int, stance_model
     for step, at in step_ends:
         cpu[f"{step} cpu_s"], before = at - before, at
     return {**step_seconds(result), **cpu, "total_s": total, "cpu_s": cpu_total,
+            "system_s": system - system_started, "minor_faults": faults - faults_started,
             "peak_gib": peak}
+
+
+# figures of a whole run, not of a stage
+_RUN_FIGURES = ("total_s", "cpu_s", "system_s", "minor_faults", "peak_gib")
 
 
 def _repeated(runs: int, reset, run, console: Console, title: str) -> dict[str, float]:
@@ -299,8 +315,7 @@ def _repeated(runs: int, reset, run, console: Console, title: str) -> dict[str, 
             cells.append(f"{medians[cpu_key]:.1f}" if cpu_key in medians else "")
         return cells
 
-    steps = [k for k in timings[0] if k not in ("total_s", "cpu_s", "peak_gib")
-             and not k.endswith(" cpu_s")]
+    steps = [k for k in timings[0] if k not in _RUN_FIGURES and not k.endswith(" cpu_s")]
     for step in steps:
         table.add_row(*row(step, step, f"{step} cpu_s"))
     table.add_row(*(f"[bold]{c}[/bold]" for c in row("end to end", "total_s", "cpu_s")))
@@ -313,6 +328,10 @@ def _repeated(runs: int, reset, run, console: Console, title: str) -> dict[str, 
             f"CPU: {medians['cpu_s']:.1f} s (user + system) in {medians['total_s']:.1f} s, "
             f"{medians['cpu_s'] / medians['total_s']:.2f} of {cores} cores busy on average; "
             f"this much work takes at least {medians['cpu_s'] / cores:.1f} s on {cores} cores")
+    if "system_s" in medians:
+        console.print(
+            f"Kernel: {medians['system_s']:.1f} s of that CPU time (system), "
+            f"{medians['minor_faults'] / 1e6:.2f}M minor page faults")
     return {**medians, "peak_gib": peak}
 
 

@@ -42,7 +42,8 @@ def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, mo
         working.write_text(before + f"{as_of}\n")  # what this run leaves for the next
         total = next(totals)
         return {"raw_exports": 0.5, "raw_exports cpu_s": 0.75, "total_s": total,
-                "cpu_s": 1.5 * total, "peak_gib": 0.25}
+                "cpu_s": 1.5 * total, "system_s": 0.25 * total,
+                "minor_faults": 1_000_000 * total, "peak_gib": 0.25}
 
     monkeypatch.setattr(bench, "_timed_run", fake_run)
     console = Console(record=True, width=120)
@@ -56,6 +57,8 @@ def test_repeated_runs_start_from_the_same_point_and_report_medians(tmp_path, mo
     assert "median of 3 runs" in text and "1.0-9.0" in text
     assert "CPU s" in text and figures["cpu_s"] == 6.0  # the median of 7.5, 4.5, 6
     assert "CPU: 3.0 s (user + system) in 2.0 s, 1.50 of" in text  # the nightly's
+    assert "Kernel: 0.5 s of that CPU time (system), 2.00M minor page faults" in text
+    assert "system_s" not in text and "minor_faults" not in text  # not shown as stages
 
 
 def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
@@ -80,6 +83,9 @@ def test_a_timed_run_runs_in_a_process_of_its_own(tmp_path, monkeypatch):
         steps)
     assert all(figures[k] > 0 for k in steps)
     assert figures["cpu_s"] >= sum(figures[k] for k in steps) - 1e-6
+    # the kernel's part of it: some, never more than all of it; a run faults memory in
+    assert 0 < figures["system_s"] < figures["cpu_s"]
+    assert figures["minor_faults"] > 0
     assert 0 < figures["peak_gib"] < 4
     assert (tmp_path / "advocates.duckdb").is_file()
 
