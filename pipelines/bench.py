@@ -26,6 +26,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.publishing import wal_of
+
 N_BRANDS = 5
 START = datetime(2026, 8, 1, tzinfo=UTC)
 DAYS = 90
@@ -233,21 +235,20 @@ def _timed_run(data_dir: Path, out: Path, as_of: date, workers: int, stance_mode
         return pool.submit(_run_here, data_dir, out, as_of, workers, stance_model).result()
 
 
+def _usage() -> tuple[float, float, int]:
+    """Of this process and of its children that have ended (the stance workers): CPU seconds
+    (user + system), the system part of them, and minor page faults. The kernel's part is
+    mostly faulting memory in (zeroed pages DuckDB's allocator asks for again after handing
+    them back)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    system = own.ru_stime + children.ru_stime
+    return (own.ru_utime + children.ru_utime + system, system,
+            own.ru_minflt + children.ru_minflt)
+
+
 def _cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of its children that have ended (the
-    stance workers), in seconds."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def _kernel_share() -> tuple[float, int]:
-    """System CPU seconds and minor page faults of this process and its ended children: the
-    kernel's part of the CPU time, most of it faulting memory in (zeroed pages DuckDB's
-    allocator asked for again after handing them back)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_stime + children.ru_stime, own.ru_minflt + children.ru_minflt
+    return _usage()[0]
 
 
 def _run_here(data_dir: Path, out: Path, as_of: date, workers: int, stance_model: str,
@@ -265,15 +266,14 @@ def _run_here(data_dir: Path, out: Path, as_of: date, workers: int, stance_model
 
     sampler = TreeMemorySampler()
     sampler.start()
-    started, cpu_started = time.perf_counter(), _cpu_seconds()
-    system_started, faults_started = _kernel_share()
+    started, (cpu_started, system_started, faults_started) = time.perf_counter(), _usage()
     with progress.listening(on_progress):
         result = run_pipeline(
             data_dir, data_dir / "brands.toml", out / "advocates.duckdb", out / "report",
             as_of, workers, quiet=True, stance_model=stance_model,
         )
-    total, cpu_total = time.perf_counter() - started, _cpu_seconds() - cpu_started
-    system, faults = _kernel_share()
+    total, (cpu_ended, system, faults) = time.perf_counter() - started, _usage()
+    cpu_total = cpu_ended - cpu_started
     peak = sampler.stop()
     if not result.success:
         raise SystemExit("benchmark run failed")
@@ -351,7 +351,7 @@ def run_benchmark(
     data_dir = out / "data"
     published = out / "advocates.duckdb"
     working = out / ".work" / "advocates.duckdb"
-    wal = working.with_name(working.name + ".wal")
+    wal = wal_of(working)
     saved = out / ".work" / "before-nightly.duckdb"
     next_day = data_dir / "next_day.csv"
     from pipelines.resources import AdvocatesConfig
